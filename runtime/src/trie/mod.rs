@@ -1,0 +1,22 @@
+//! The Ethereum-compatible Merkle-Patricia trie: [`Trie`] and [`SecureTrie`], proofs
+//! ([`verify_proof`]) and node stores ([`store::MemoryStore`], [`store::redb::RedbStore`]).
+
+mod codec;
+pub mod error;
+mod iter;
+mod merkle;
+pub mod nibbles;
+mod node;
+mod proof;
+mod secure;
+pub mod store;
+
+pub use codec::{keccak256, Hash, EMPTY_ROOT};
+pub use error::{ProofError, StoreError, TrieError};
+pub use iter::TrieIter;
+pub use merkle::{Trie, TrieCommit};
+pub use proof::verify_proof;
+pub use secure::{verify_secure_proof, SecureTrie};
+pub use store::memory::MemoryStore;
+pub use store::redb::RedbStore;
+pub use store::{Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch};

@@ -1,0 +1,127 @@
+//! Nibble paths and the hex-prefix (compact) encoding of the Ethereum Yellow Paper, appendix C.
+//!
+//! Paths are plain byte slices holding one nibble (0..=15) per byte; this keeps slicing and
+//! comparison trivial. Packing happens only at the edges (hex-prefix encoding, store keys).
+
+/// Expands bytes into nibbles, high nibble first.
+pub fn unpack(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(b >> 4);
+        out.push(b & 0x0f);
+    }
+    out
+}
+
+/// Packs an even number of nibbles back into bytes. Returns `None` for an odd count.
+pub fn pack(nibbles: &[u8]) -> Option<Vec<u8>> {
+    if nibbles.len() % 2 != 0 {
+        return None;
+    }
+    Some(
+        nibbles
+            .chunks_exact(2)
+            .map(|pair| (pair[0] << 4) | (pair[1] & 0x0f))
+            .collect(),
+    )
+}
+
+/// Packs any number of nibbles; an odd count leaves the low half of the last byte zero.
+pub(crate) fn pack_padded(nibbles: &[u8], out: &mut Vec<u8>) {
+    for pair in nibbles.chunks(2) {
+        let low = pair.get(1).copied().unwrap_or(0);
+        out.push((pair[0] << 4) | (low & 0x0f));
+    }
+}
+
+/// Length of the longest common prefix of two nibble paths.
+pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Hex-prefix encodes `nibbles`, flagging a leaf (terminator) or an extension.
+pub fn hex_prefix_encode(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
+    let flag = if leaf { 0x20 } else { 0x00 };
+    let rest = if nibbles.len() % 2 == 1 {
+        out.push(flag | 0x10 | (nibbles[0] & 0x0f));
+        &nibbles[1..]
+    } else {
+        out.push(flag);
+        nibbles
+    };
+    for pair in rest.chunks_exact(2) {
+        out.push((pair[0] << 4) | (pair[1] & 0x0f));
+    }
+}
+
+/// Length in bytes of the hex-prefix encoding of `n` nibbles.
+pub fn hex_prefix_len(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// Decodes a hex-prefix encoded path into `(nibbles, is_leaf)`; `None` if the flag is invalid.
+pub fn hex_prefix_decode(encoded: &[u8]) -> Option<(Vec<u8>, bool)> {
+    let (&first, rest) = encoded.split_first()?;
+    let flag = first >> 4;
+    if flag > 3 {
+        return None;
+    }
+    let leaf = flag & 0x2 != 0;
+    let odd = flag & 0x1 != 0;
+    let mut nibbles = Vec::with_capacity(rest.len() * 2 + 1);
+    if odd {
+        nibbles.push(first & 0x0f);
+    } else if first & 0x0f != 0 {
+        return None;
+    }
+    for b in rest {
+        nibbles.push(b >> 4);
+        nibbles.push(b & 0x0f);
+    }
+    Some((nibbles, leaf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yellow_paper_examples() {
+        // Examples from the Ethereum wiki's Patricia tree page.
+        let cases: &[(&[u8], bool, &[u8])] = &[
+            (&[1, 2, 3, 4, 5], false, &[0x11, 0x23, 0x45]),
+            (&[0, 1, 2, 3, 4, 5], false, &[0x00, 0x01, 0x23, 0x45]),
+            (&[0, 15, 1, 12, 11, 8], true, &[0x20, 0x0f, 0x1c, 0xb8]),
+            (&[15, 1, 12, 11, 8], true, &[0x3f, 0x1c, 0xb8]),
+            (&[], true, &[0x20]),
+            (&[], false, &[0x00]),
+        ];
+        for (nibbles, leaf, encoded) in cases {
+            let mut out = Vec::new();
+            hex_prefix_encode(nibbles, *leaf, &mut out);
+            assert_eq!(&out[..], *encoded);
+            assert_eq!(hex_prefix_len(nibbles.len()), encoded.len());
+            assert_eq!(hex_prefix_decode(encoded), Some((nibbles.to_vec(), *leaf)));
+        }
+    }
+
+    #[test]
+    fn rejects_bad_flags() {
+        assert_eq!(hex_prefix_decode(&[0x40]), None);
+        assert_eq!(hex_prefix_decode(&[0x01]), None);
+        assert_eq!(hex_prefix_decode(&[]), None);
+    }
+
+    #[test]
+    fn pack_roundtrip() {
+        let bytes = vec![0xab, 0x01, 0xf0];
+        let n = unpack(&bytes);
+        assert_eq!(n, vec![0xa, 0xb, 0, 1, 0xf, 0]);
+        assert_eq!(pack(&n), Some(bytes));
+        assert_eq!(pack(&n[..3]), None);
+        let mut padded = Vec::new();
+        pack_padded(&n[..3], &mut padded);
+        assert_eq!(padded, vec![0xab, 0x00]);
+        assert_eq!(common_prefix_len(&n, &[0xa, 0xb, 1]), 2);
+    }
+}

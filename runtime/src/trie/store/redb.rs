@@ -1,0 +1,175 @@
+//! On-disk [`NodeStore`] backed by redb. Three tables:
+//! - `trie_nodes`: [`NodeKey::encode`] (`version ‖ namespace ‖ path`) → record (child versions ‖ RLP);
+//! - `trie_stale`: `stale_since ‖ node key` → `()`, the nodes each commit superseded;
+//! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version.
+//!
+//! One [`NodeStore::write`] is one redb write transaction: it commits entirely or not at all.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::{
+    root_key, superseded_roots, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats,
+    StoredRoot, WriteBatch,
+};
+use crate::trie::error::StoreError;
+
+const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
+const STALE: TableDefinition<&[u8], ()> = TableDefinition::new("trie_stale");
+const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// A redb-backed node store. Clones share the same database.
+#[derive(Clone)]
+pub struct RedbStore {
+    db: Arc<Database>,
+    durable: bool,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore")
+            .field("durable", &self.durable)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedbStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(db_err)?;
+        Self::with_database(Arc::new(db))
+    }
+
+    /// Uses an already open database (e.g. one shared with the block store); creates the tables.
+    pub fn with_database(db: Arc<Database>) -> Result<Self, StoreError> {
+        let txn = db.begin_write().map_err(db_err)?;
+        txn.open_table(NODES).map_err(db_err)?;
+        txn.open_table(STALE).map_err(db_err)?;
+        txn.open_table(ROOTS).map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(Self { db, durable: true })
+    }
+
+    /// Whether each write is fsynced before returning (default `true`). With `false` a crash may
+    /// lose recent writes, but never leaves a partial one visible.
+    pub fn set_durable(&mut self, durable: bool) {
+        self.durable = durable;
+    }
+
+    /// The underlying database.
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+
+    /// Applies `batch` inside a write transaction and then drops the transaction without
+    /// committing, as a crash before commit would. Used by tests of atomicity.
+    #[doc(hidden)]
+    pub fn write_then_abort(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        Self::apply(&txn, batch)?;
+        drop(txn);
+        Ok(())
+    }
+
+    fn apply(txn: &redb::WriteTransaction, batch: &WriteBatch) -> Result<(), StoreError> {
+        {
+            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
+            for (k, v) in batch.sorted_nodes() {
+                nodes.insert(k.as_slice(), v).map_err(db_err)?;
+            }
+        }
+        {
+            let mut stale = txn.open_table(STALE).map_err(db_err)?;
+            for k in batch.sorted_stale() {
+                stale.insert(k.as_slice(), ()).map_err(db_err)?;
+            }
+        }
+        let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
+        for (ns, version, root) in &batch.roots {
+            let value = root.encode();
+            roots
+                .insert(root_key(ns, *version).as_slice(), value.as_slice())
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+impl NodeStore for RedbStore {
+    fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(NODES).map_err(db_err)?;
+        let found = table.get(key.encode().as_slice()).map_err(db_err)?;
+        Ok(found.map(|v| v.value().to_vec()))
+    }
+
+    fn root_at(
+        &self,
+        namespace: &Namespace,
+        version: u64,
+    ) -> Result<Option<(u64, StoredRoot)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(ROOTS).map_err(db_err)?;
+        let (lo, hi) = (root_key(namespace, 0), root_key(namespace, version));
+        let mut range = table.range(lo.as_slice()..=hi.as_slice()).map_err(db_err)?;
+        match range.next_back() {
+            Some(entry) => {
+                let (k, v) = entry.map_err(db_err)?;
+                Ok(Some((
+                    version_of_root_key(k.value())?,
+                    StoredRoot::decode(v.value())?,
+                )))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        if !self.durable {
+            txn.set_durability(Durability::None).map_err(db_err)?;
+        }
+        Self::apply(&txn, batch)?;
+        txn.commit().map_err(db_err)
+    }
+
+    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let mut stats = PruneStats::default();
+        {
+            let mut stale = txn.open_table(STALE).map_err(db_err)?;
+            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
+            let bound = keep_from.saturating_add(1).to_be_bytes();
+            let mut doomed = Vec::new();
+            for entry in stale.range(..bound.as_slice()).map_err(db_err)? {
+                let (k, ()) = entry
+                    .map(|(k, _)| (k.value().to_vec(), ()))
+                    .map_err(db_err)?;
+                doomed.push(k);
+            }
+            for k in doomed {
+                stale.remove(k.as_slice()).map_err(db_err)?;
+                if nodes.remove(&k[8..]).map_err(db_err)?.is_some() {
+                    stats.nodes += 1;
+                }
+            }
+            let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
+            let mut keys = Vec::new();
+            for entry in roots.iter().map_err(db_err)? {
+                keys.push(entry.map_err(db_err)?.0.value().to_vec());
+            }
+            for k in superseded_roots(keys.iter().map(Vec::as_slice), keep_from)? {
+                roots.remove(k.as_slice()).map_err(db_err)?;
+                stats.roots += 1;
+            }
+        }
+        txn.commit().map_err(db_err)?;
+        Ok(stats)
+    }
+}

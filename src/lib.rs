@@ -1,0 +1,7 @@
+//! # tally
+//!
+//! The Tally chain and its tools. For now this crate holds the `tally` command-line interface
+//! ([`cli`]); the chain (mempool, blocks, fees, block store) and the test harness build on
+//! `tally-runtime` and `tally-vm`.
+
+pub mod cli;

@@ -1,0 +1,221 @@
+//! The [`Vm`]: one wasmtime engine, the host functions linked once, and a cache of compiled,
+//! instrumented modules keyed by code hash. Compiled modules can be serialized so a node does not
+//! recompile them after a restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+use wasmtime::{Engine, InstancePre, Linker, Module};
+
+use crate::engine_config::engine_config;
+use crate::exec::Ctx;
+use crate::gas::{GasSchedule, ScheduleError};
+use crate::host::Host;
+use crate::instrument::{instrument, InstrumentError};
+use crate::limits::{ExecutionLimits, ModuleLimits};
+use crate::validate::{validate, ValidationError};
+
+/// Everything that decides how contracts are validated, metered and limited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VmConfig {
+    pub schedule: GasSchedule,
+    pub module_limits: ModuleLimits,
+    pub execution_limits: ExecutionLimits,
+}
+
+/// Errors of the VM itself (never an outcome of a contract).
+#[derive(Debug, Error)]
+pub enum VmError {
+    #[error("invalid contract: {0}")]
+    Validation(#[from] ValidationError),
+    #[error("cannot instrument contract: {0}")]
+    Instrument(#[from] InstrumentError),
+    #[error("invalid gas schedule: {0}")]
+    Schedule(#[from] ScheduleError),
+    #[error("wasmtime: {0}")]
+    Engine(String),
+    #[error("serialized module rejected: {0}")]
+    Artifact(&'static str),
+    #[error(transparent)]
+    Host(#[from] crate::host::HostError),
+}
+
+impl VmError {
+    pub(crate) fn engine(e: wasmtime::Error) -> Self {
+        VmError::Engine(format!("{e:#}"))
+    }
+}
+
+/// A validated, instrumented, compiled contract, ready to be instantiated.
+pub struct CompiledModule<H: Host> {
+    pub(crate) code_hash: [u8; 32],
+    pub(crate) module: Module,
+    pub(crate) pre: InstancePre<Ctx<H>>,
+    /// Gas charged before instantiating it.
+    pub(crate) instantiation_gas: u64,
+}
+
+impl<H: Host> CompiledModule<H> {
+    /// keccak-256 of the original (uninstrumented) code.
+    pub fn code_hash(&self) -> [u8; 32] {
+        self.code_hash
+    }
+
+    /// Gas charged for instantiating the module, before its entry point runs.
+    pub fn instantiation_gas(&self) -> u64 {
+        self.instantiation_gas
+    }
+}
+
+/// The contract execution engine.
+pub struct Vm<H: Host> {
+    pub(crate) engine: Engine,
+    linker: Linker<Ctx<H>>,
+    pub(crate) config: Arc<VmConfig>,
+    schedule_hash: [u8; 32],
+    cache: Mutex<HashMap<[u8; 32], Arc<CompiledModule<H>>>>,
+}
+
+/// Magic bytes and format version of a serialized module.
+const ARTIFACT_MAGIC: &[u8; 8] = b"TALLYMOD";
+const ARTIFACT_VERSION: u32 = 1;
+const ARTIFACT_HEADER: usize = 8 + 4 + 32 + 32 + 8 + 32;
+
+impl<H: Host> Vm<H> {
+    /// Creates a VM with its own engine (pooling allocator on).
+    pub fn new(config: VmConfig) -> Result<Self, VmError> {
+        config.schedule.check()?;
+        let engine =
+            Engine::new(&engine_config(&config.module_limits, true)).map_err(VmError::engine)?;
+        let mut linker = Linker::new(&engine);
+        crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
+        let schedule_hash = config.schedule.hash();
+        Ok(Vm {
+            engine,
+            linker,
+            config: Arc::new(config),
+            schedule_hash,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The configuration this VM runs with.
+    pub fn config(&self) -> &VmConfig {
+        &self.config
+    }
+
+    /// Validates, instruments and compiles `code`, or returns the cached module of the same code.
+    pub fn compile(&self, code: &[u8]) -> Result<Arc<CompiledModule<H>>, VmError> {
+        let code_hash = crate::keccak256(code);
+        if let Some(hit) = self.cached(&code_hash) {
+            return Ok(hit);
+        }
+        validate(code, &self.config.module_limits)?;
+        let instrumented = instrument(
+            code,
+            &self.config.schedule,
+            self.config.module_limits.max_memory_pages,
+        )?;
+        let module = Module::new(&self.engine, &instrumented.wasm).map_err(VmError::engine)?;
+        let costs = &self.config.schedule.instantiation;
+        let instantiation_gas = costs
+            .base
+            .saturating_add(
+                costs
+                    .per_memory_page
+                    .saturating_mul(instrumented.initial_pages.into()),
+            )
+            .saturating_add(
+                costs
+                    .per_data_word
+                    .saturating_mul(instrumented.data_bytes.div_ceil(crate::gas::WORD_BYTES)),
+            );
+        self.insert(code_hash, module, instantiation_gas)
+    }
+
+    /// Number of modules in the cache.
+    pub fn cached_modules(&self) -> usize {
+        self.lock_cache().len()
+    }
+
+    /// Serializes a compiled module (machine code included) for a later
+    /// [`Vm::deserialize`] by a VM with the same engine build and gas schedule.
+    pub fn serialize(&self, compiled: &CompiledModule<H>) -> Result<Vec<u8>, VmError> {
+        let body = compiled.module.serialize().map_err(VmError::engine)?;
+        let mut out = Vec::with_capacity(ARTIFACT_HEADER + body.len());
+        out.extend_from_slice(ARTIFACT_MAGIC);
+        out.extend_from_slice(&ARTIFACT_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.schedule_hash);
+        out.extend_from_slice(&compiled.code_hash);
+        out.extend_from_slice(&compiled.instantiation_gas.to_le_bytes());
+        out.extend_from_slice(&crate::keccak256(&body));
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Loads a module produced by [`Vm::serialize`] into the cache.
+    ///
+    /// The header is checked (format, gas schedule, checksum of the machine code) and wasmtime
+    /// checks the engine configuration, so a stale or damaged artifact is an error.
+    ///
+    /// # Safety
+    /// The bytes are native code. They must come from [`Vm::serialize`] of this same program,
+    /// through storage the node trusts (its own data directory); never from the network.
+    pub unsafe fn deserialize(&self, bytes: &[u8]) -> Result<Arc<CompiledModule<H>>, VmError> {
+        if bytes.len() < ARTIFACT_HEADER || &bytes[..8] != ARTIFACT_MAGIC {
+            return Err(VmError::Artifact("not a Tally module artifact"));
+        }
+        let field = |at: usize, len: usize| &bytes[at..at + len];
+        if field(8, 4) != ARTIFACT_VERSION.to_le_bytes() {
+            return Err(VmError::Artifact("unsupported artifact version"));
+        }
+        if field(12, 32) != self.schedule_hash {
+            return Err(VmError::Artifact("compiled for another gas schedule"));
+        }
+        let mut code_hash = [0u8; 32];
+        code_hash.copy_from_slice(field(44, 32));
+        let mut gas = [0u8; 8];
+        gas.copy_from_slice(field(76, 8));
+        let body = &bytes[ARTIFACT_HEADER..];
+        if field(84, 32) != crate::keccak256(body) {
+            return Err(VmError::Artifact("checksum mismatch"));
+        }
+        // SAFETY: the caller guarantees the bytes come from `serialize` of this program; the
+        // checksum above rules out accidental damage.
+        let module = unsafe { Module::deserialize(&self.engine, body) }.map_err(VmError::engine)?;
+        self.insert(code_hash, module, u64::from_le_bytes(gas))
+    }
+
+    fn insert(
+        &self,
+        code_hash: [u8; 32],
+        module: Module,
+        instantiation_gas: u64,
+    ) -> Result<Arc<CompiledModule<H>>, VmError> {
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(VmError::engine)?;
+        let compiled = Arc::new(CompiledModule {
+            code_hash,
+            module,
+            pre,
+            instantiation_gas,
+        });
+        self.lock_cache().insert(code_hash, compiled.clone());
+        Ok(compiled)
+    }
+
+    fn cached(&self, code_hash: &[u8; 32]) -> Option<Arc<CompiledModule<H>>> {
+        self.lock_cache().get(code_hash).cloned()
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<CompiledModule<H>>>> {
+        // A panic while holding the lock cannot leave the map inconsistent (single insert/get),
+        // so a poisoned lock is still usable.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,569 @@
+//! Execution of hand-written modules: exact gas figures, the gas-limit boundary, traps of hostile
+//! modules, the deterministic stack budget, and determinism across runs.
+//!
+//! Gas figures are pinned under the default schedule (version 1). Each one is derived in a
+//! comment so that a schedule change shows up here, in review.
+
+use tally_vm::{
+    Execution, ExecutionLimits, GasSchedule, HostFn, Outcome, ScratchHost, TrapKind, Vm, VmConfig,
+};
+
+fn vm() -> Vm<ScratchHost> {
+    Vm::new(VmConfig::default()).unwrap()
+}
+
+fn run_with(vm: &Vm<ScratchHost>, wat: &str, input: &[u8], gas: u64) -> (Execution, ScratchHost) {
+    let code = wat::parse_str(wat).unwrap();
+    let module = vm.compile(&code).unwrap();
+    let done = vm
+        .execute(&module, "call", input.to_vec(), gas, ScratchHost::default())
+        .map_err(|(e, _)| e)
+        .unwrap();
+    (done.execution, done.host)
+}
+
+fn run(wat: &str, input: &[u8], gas: u64) -> Execution {
+    run_with(&vm(), wat, input, gas).0
+}
+
+fn trap_kind(e: &Execution) -> &TrapKind {
+    match &e.outcome {
+        Outcome::Trap { kind } => kind,
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+/// Asserts the limit = gas_used / gas_used - 1 boundary for a successful run.
+fn assert_exact_boundary(wat: &str, input: &[u8], expected_gas: u64) {
+    let first = run(wat, input, 10_000_000);
+    assert!(
+        matches!(first.outcome, Outcome::Success { .. }),
+        "{first:?}"
+    );
+    assert_eq!(first.gas_used, expected_gas);
+    let at_limit = run(wat, input, expected_gas);
+    assert_eq!(
+        at_limit, first,
+        "limit = gas_used must give the same result"
+    );
+    let below = run(wat, input, expected_gas - 1);
+    assert_eq!(trap_kind(&below), &TrapKind::OutOfGas);
+    assert_eq!(below.gas_used, expected_gas - 1);
+}
+
+const ADD: &str = r#"(module
+  (import "tally" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "call")
+    (i32.store (i32.const 0) (i32.add (i32.const 40) (i32.const 2)))
+    (call $ret (i32.const 0) (i32.const 4))))"#;
+
+#[test]
+fn straight_line_gas_is_exact() {
+    // instantiation 1000 + 1 page * 200                                 = 1200
+    // segment: 5 consts * 1 + i32.add 1 + i32.store 2 + call 8           =   16
+    // set_return: 60 + 3 per started 32-byte word (4 bytes -> 1 word)     =   63
+    assert_exact_boundary(ADD, &[], 1279);
+    let e = run(ADD, &[], 1279);
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: 42u32.to_le_bytes().to_vec()
+        }
+    );
+}
+
+const SUM_LOOP: &str = r#"(module
+  (import "tally" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "call") (local $i i32) (local $acc i32)
+    (local.set $i (i32.const 10))
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $l (local.get $i)))
+    (i32.store (i32.const 0) (local.get $acc))
+    (call $ret (i32.const 0) (i32.const 4))))"#;
+
+#[test]
+fn loop_gas_is_exact() {
+    // instantiation                                                      = 1200
+    // before the loop: i32.const + local.set                             =    2
+    // loop body, 10 iterations: 8 local/const/int ops + br_if, 10 each   =  100
+    // after the loop: 2 consts + local.get + store 2 + 2 consts + call 8  =   14
+    // set_return                                                         =   63
+    assert_exact_boundary(SUM_LOOP, &[], 1379);
+    let e = run(SUM_LOOP, &[], 1379);
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: 55u32.to_le_bytes().to_vec()
+        }
+    );
+}
+
+#[test]
+fn out_of_gas_inside_a_loop_uses_the_whole_limit() {
+    let e = run(SUM_LOOP, &[], 1250);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 1250);
+}
+
+#[test]
+fn limit_below_instantiation_cost_is_out_of_gas() {
+    let e = run(ADD, &[], 1199);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 1199);
+}
+
+const ECHO: &str = r#"(module
+  (import "tally" "input_size" (func $size (result i32)))
+  (import "tally" "input_read" (func $read (param i32 i32 i32)))
+  (import "tally" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "call") (local $n i32)
+    (local.set $n (call $size))
+    (call $read (i32.const 0) (i32.const 0) (local.get $n))
+    (call $ret (i32.const 0) (local.get $n))))"#;
+
+#[test]
+fn host_functions_charge_per_word() {
+    // instantiation 1200
+    // segment 1: call 8                                          -> 8;   input_size 40
+    // segment 2: local.set, 2 consts, local.get, call 8 = 12     -> 12;  input_read 60 + 3 * 3 words (70 bytes)
+    // segment 3: const, local.get, call 8 = 10                   -> 10;  set_return 60 + 3 * 3
+    let input = vec![7u8; 70];
+    assert_exact_boundary(ECHO, &input, 1200 + 8 + 40 + 12 + 69 + 10 + 69);
+    let e = run(ECHO, &input, 10_000);
+    assert_eq!(e.outcome, Outcome::Success { return_data: input });
+}
+
+const REVERT: &str = r#"(module
+  (import "tally" "revert" (func $revert (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "nope")
+  (func (export "call") (call $revert (i32.const 0) (i32.const 4)) (unreachable)))"#;
+
+#[test]
+fn revert_returns_data_and_charges_only_what_was_used() {
+    // instantiation 1200 + 1 data word * 2; segment 2 consts + call 8; revert 60 + 3
+    let e = run(REVERT, &[], 100_000);
+    assert_eq!(
+        e.outcome,
+        Outcome::Revert {
+            data: b"nope".to_vec()
+        }
+    );
+    assert_eq!(e.gas_used, 1202 + 10 + 63);
+}
+
+#[test]
+fn infinite_loop_runs_out_of_gas() {
+    let e = run(
+        r#"(module (func (export "call") (loop (br 0))))"#,
+        &[],
+        1_000_000,
+    );
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 1_000_000);
+}
+
+#[test]
+fn empty_loop_body_still_costs_gas_per_iteration() {
+    let mut schedule = GasSchedule::default();
+    schedule.operators.branch = 0;
+    let vm = Vm::new(VmConfig {
+        schedule,
+        ..VmConfig::default()
+    })
+    .unwrap();
+    let (e, _) = run_with(
+        &vm,
+        r#"(module (func (export "call") (loop (br 0))))"#,
+        &[],
+        100_000,
+    );
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+}
+
+#[test]
+fn memory_grow_is_capped_and_charged_per_page() {
+    // Grow 255 pages from 1 (allowed: cap 256), then 1 more (refused: -1).
+    let wat = r#"(module
+      (import "tally" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "call")
+        (i32.store (i32.const 0) (memory.grow (i32.const 255)))
+        (i32.store (i32.const 4) (memory.grow (i32.const 1)))
+        (i32.store (i32.const 8) (memory.size))
+        (call $ret (i32.const 0) (i32.const 12))))"#;
+    let e = run(wat, &[], 10_000_000);
+    let mut expected = Vec::new();
+    for v in [1i32, -1, 256] {
+        expected.extend_from_slice(&v.to_le_bytes());
+    }
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: expected
+        }
+    );
+    // instantiation 1200
+    // segment: 7 consts, 2 grows at base 100, 3 stores at 2, memory.size 2, call 8 = 223
+    // pages grown: 255 * 2000                                             = 510000
+    // set_return (12 bytes, 1 word)                                       = 63
+    assert_eq!(e.gas_used, 1200 + 223 + 510_000 + 63);
+}
+
+#[test]
+fn memory_grow_bomb_runs_out_of_gas() {
+    let wat = r#"(module (memory (export "memory") 1)
+      (func (export "call") (loop (drop (memory.grow (i32.const 1))) (br 0))))"#;
+    let e = run(wat, &[], 50_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 50_000_000);
+}
+
+#[test]
+fn memory_grow_charge_is_checked_before_growing() {
+    let wat = r#"(module (memory (export "memory") 1)
+      (func (export "call") (drop (memory.grow (i32.const 200)))))"#;
+    // 200 pages cost 400000 gas; 100000 cannot pay for them.
+    let e = run(wat, &[], 100_000);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+}
+
+#[test]
+fn bulk_memory_is_charged_per_word() {
+    let wat = r#"(module (memory (export "memory") 1)
+      (func (export "call") (memory.fill (i32.const 0) (i32.const 7) (i32.const 1000))))"#;
+    // instantiation 1200; segment: 3 consts + fill base 10 = 13; 1000 bytes = 32 words * 2 = 64
+    assert_exact_boundary(wat, &[], 1200 + 13 + 64);
+}
+
+#[test]
+fn bulk_memory_out_of_gas_is_detected_before_the_copy() {
+    let wat = r#"(module (memory (export "memory") 1)
+      (func (export "call") (memory.fill (i32.const 0) (i32.const 7) (i32.const -1))))"#;
+    // 4 GiB would be out of bounds, but the charge comes first.
+    let e = run(wat, &[], 1_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    let e = run(wat, &[], 1 << 40);
+    assert_eq!(trap_kind(&e), &TrapKind::MemoryOutOfBounds);
+}
+
+#[test]
+fn unbounded_recursion_exhausts_the_stack() {
+    let wat = r#"(module (func $f (export "call") (call $f)))"#;
+    let e = run(wat, &[], 1_000_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::StackExhausted);
+    assert_eq!(e.gas_used, 1_000_000_000);
+}
+
+const RECURSE: &str = r#"(module
+  (import "tally" "input_read" (func $read (param i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func $f (param i32)
+    (if (local.get 0) (then (call $f (i32.sub (local.get 0) (i32.const 1))))))
+  (func (export "call")
+    (call $read (i32.const 0) (i32.const 0) (i32.const 4))
+    (call $f (i32.load (i32.const 0)))))"#;
+
+fn recurse(depth: u32, stack_units: u32) -> Execution {
+    let vm = Vm::new(VmConfig {
+        execution_limits: ExecutionLimits {
+            stack_units,
+            ..ExecutionLimits::default()
+        },
+        ..VmConfig::default()
+    })
+    .unwrap();
+    run_with(&vm, RECURSE, &depth.to_le_bytes(), 1_000_000_000).0
+}
+
+#[test]
+fn stack_budget_is_exact_and_deterministic() {
+    // Frame of $f: overhead 4 + 1 param + max operand stack 2 = 7 units.
+    // Frame of the entry: overhead 4 + max operand stack 3 = 7 units.
+    // Depth d needs the entry plus d + 1 frames of $f.
+    for depth in [0u32, 10, 1000] {
+        let needed = 7 + (depth + 1) * 7;
+        let ok = recurse(depth, needed);
+        assert!(
+            matches!(ok.outcome, Outcome::Success { .. }),
+            "depth {depth}: {ok:?}"
+        );
+        let short = recurse(depth, needed - 1);
+        assert_eq!(
+            trap_kind(&short),
+            &TrapKind::StackExhausted,
+            "depth {depth}"
+        );
+    }
+}
+
+#[test]
+fn default_stack_budget_allows_deep_but_bounded_recursion() {
+    let default_units = ExecutionLimits::default().stack_units;
+    let max_depth = default_units / 7 - 2;
+    assert!(matches!(
+        recurse(max_depth, default_units).outcome,
+        Outcome::Success { .. }
+    ));
+    assert_eq!(
+        trap_kind(&recurse(max_depth + 1, default_units)),
+        &TrapKind::StackExhausted
+    );
+}
+
+#[test]
+fn huge_frames_exhaust_the_stack_sooner() {
+    let locals = "(local i64) ".repeat(2000);
+    let wat = format!(r#"(module (func $f (export "call") {locals} (call $f)))"#);
+    let e = run(&wat, &[], 1_000_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::StackExhausted);
+}
+
+#[test]
+fn call_indirect_recursion_exhausts_the_stack() {
+    let wat = r#"(module
+      (type $t (func))
+      (table 1 funcref)
+      (elem (i32.const 0) $f)
+      (func $f (export "call") (call_indirect (type $t) (i32.const 0))))"#;
+    assert_eq!(
+        trap_kind(&run(wat, &[], 1_000_000_000)),
+        &TrapKind::StackExhausted
+    );
+}
+
+#[test]
+fn call_indirect_loop_runs_out_of_gas() {
+    let wat = r#"(module
+      (type $t (func))
+      (table 1 funcref)
+      (elem (i32.const 0) $g)
+      (func $g)
+      (func (export "call") (loop (call_indirect (type $t) (i32.const 0)) (br 0))))"#;
+    let e = run(wat, &[], 2_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 2_000_000);
+}
+
+#[test]
+fn host_call_spam_runs_out_of_gas() {
+    let wat = r#"(module
+      (import "tally" "gas_left" (func $gas (result i64)))
+      (func (export "call") (loop (drop (call $gas)) (br 0))))"#;
+    let e = run(wat, &[], 3_000_000);
+    assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
+    assert_eq!(e.gas_used, 3_000_000);
+}
+
+#[test]
+fn gas_left_sees_every_charge_before_it() {
+    let wat = r#"(module
+      (import "tally" "gas_left" (func $gas (result i64)))
+      (import "tally" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "call")
+        (i64.store (i32.const 0) (call $gas))
+        (call $ret (i32.const 0) (i32.const 8))))"#;
+    let e = run(wat, &[], 10_000);
+    // Before gas_left returns: instantiation 1200, segment (const, call 8) = 9, gas_left 40.
+    let expected = 10_000u64 - 1200 - 9 - 40;
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: expected.to_le_bytes().to_vec()
+        }
+    );
+}
+
+#[test]
+fn out_of_bounds_host_arguments_trap_cleanly() {
+    let cases = [
+        (
+            r#"(call $ret (i32.const 65534) (i32.const 4))"#,
+            HostFn::SetReturn,
+        ),
+        (
+            r#"(call $ret (i32.const -1) (i32.const 1))"#,
+            HostFn::SetReturn,
+        ),
+        (
+            r#"(call $read (i32.const 0) (i32.const 1) (i32.const 0))"#,
+            HostFn::InputRead,
+        ),
+        (
+            r#"(call $read (i32.const 65537) (i32.const 0) (i32.const 0))"#,
+            HostFn::InputRead,
+        ),
+        (
+            r#"(call $sload (i32.const 65530) (i32.const 0))"#,
+            HostFn::StorageRead,
+        ),
+        (
+            r#"(call $log (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 0))"#,
+            HostFn::EmitLog,
+        ),
+    ];
+    for (body, function) in cases {
+        let wat = format!(
+            r#"(module
+              (import "tally" "set_return" (func $ret (param i32 i32)))
+              (import "tally" "input_read" (func $read (param i32 i32 i32)))
+              (import "tally" "storage_read" (func $sload (param i32 i32)))
+              (import "tally" "emit_log" (func $log (param i32 i32 i32 i32)))
+              (memory (export "memory") 1)
+              (func (export "call") {body}))"#
+        );
+        let e = run(&wat, &[], 100_000);
+        match trap_kind(&e) {
+            TrapKind::HostArgument { function: f, .. } => assert_eq!(*f, function, "{body}"),
+            other => panic!("{body}: {other:?}"),
+        }
+        assert_eq!(e.gas_used, 100_000);
+    }
+}
+
+#[test]
+fn huge_lengths_are_charged_before_being_read() {
+    let wat = r#"(module
+      (import "tally" "keccak256" (func $k (param i32 i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "call") (call $k (i32.const 0) (i32.const -1) (i32.const 0))))"#;
+    assert_eq!(trap_kind(&run(wat, &[], 10_000_000)), &TrapKind::OutOfGas);
+}
+
+#[test]
+fn oversized_return_data_traps() {
+    let wat = r#"(module
+      (import "tally" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 17)
+      (func (export "call") (call $ret (i32.const 0) (i32.const 1048577))))"#;
+    assert_eq!(
+        trap_kind(&run(wat, &[], 100_000_000)),
+        &TrapKind::ReturnDataTooLarge {
+            len: 1_048_577,
+            max: 1_048_576
+        }
+    );
+}
+
+#[test]
+fn wasm_traps_are_typed() {
+    let cases = [
+        ("(unreachable)", TrapKind::Unreachable),
+        (
+            "(drop (i32.div_u (i32.const 1) (i32.const 0)))",
+            TrapKind::IntegerDivisionByZero,
+        ),
+        (
+            "(drop (i32.div_s (i32.const -2147483648) (i32.const -1)))",
+            TrapKind::IntegerOverflow,
+        ),
+        (
+            "(drop (i32.load (i32.const 65535)))",
+            TrapKind::MemoryOutOfBounds,
+        ),
+    ];
+    for (body, kind) in cases {
+        let wat = format!(r#"(module (memory (export "memory") 1) (func (export "call") {body}))"#);
+        let e = run(&wat, &[], 50_000);
+        assert_eq!(trap_kind(&e), &kind, "{body}");
+        assert_eq!(e.gas_used, 50_000);
+    }
+}
+
+#[test]
+fn missing_entry_point_is_a_trap() {
+    let e = run(r#"(module (func (export "other")))"#, &[], 50_000);
+    assert_eq!(trap_kind(&e), &TrapKind::MissingEntryPoint("call".into()));
+}
+
+#[test]
+fn storage_and_logs_reach_the_host() {
+    let wat = r#"(module
+      (import "tally" "storage_write" (func $sstore (param i32 i32)))
+      (import "tally" "storage_read" (func $sload (param i32 i32)))
+      (import "tally" "emit_log" (func $log (param i32 i32 i32 i32)))
+      (import "tally" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 31) "\01")
+      (data (i32.const 63) "\2a")
+      (func (export "call")
+        (call $sstore (i32.const 0) (i32.const 32))
+        (call $sload (i32.const 0) (i32.const 64))
+        (call $log (i32.const 0) (i32.const 1) (i32.const 64) (i32.const 32))
+        (call $ret (i32.const 64) (i32.const 32))))"#;
+    let (e, host) = run_with(&vm(), wat, &[], 1_000_000);
+    let mut key = [0u8; 32];
+    key[31] = 1;
+    let mut value = [0u8; 32];
+    value[31] = 42;
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: value.to_vec()
+        }
+    );
+    assert_eq!(host.storage.get(&key), Some(&value));
+    assert_eq!(host.logs.len(), 1);
+    assert_eq!(host.logs[0].topics, vec![key]);
+    assert_eq!(host.logs[0].data, value.to_vec());
+}
+
+#[test]
+fn same_run_twice_is_identical() {
+    let vm = vm();
+    for wat in [ADD, SUM_LOOP, REVERT] {
+        let a = run_with(&vm, wat, &[], 5_000);
+        let b = run_with(&vm, wat, &[], 5_000);
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1.storage, b.1.storage);
+    }
+    assert_eq!(vm.cached_modules(), 3);
+}
+
+#[test]
+fn serialized_modules_run_identically_after_reload() {
+    let code = wat::parse_str(SUM_LOOP).unwrap();
+    let first = vm();
+    let module = first.compile(&code).unwrap();
+    let bytes = first.serialize(&module).unwrap();
+
+    let second = vm();
+    // SAFETY: the bytes were produced by `serialize` in this process.
+    let reloaded = unsafe { second.deserialize(&bytes) }.unwrap();
+    assert_eq!(reloaded.code_hash(), module.code_hash());
+    let a = first
+        .execute(&module, "call", vec![], 5_000, ScratchHost::default())
+        .ok()
+        .unwrap();
+    let b = second
+        .execute(&reloaded, "call", vec![], 5_000, ScratchHost::default())
+        .ok()
+        .unwrap();
+    assert_eq!(a.execution, b.execution);
+
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    // SAFETY: rejected by the checksum before wasmtime sees it.
+    assert!(unsafe { second.deserialize(&damaged) }.is_err());
+
+    let mut schedule = GasSchedule::default();
+    schedule.operators.local += 1;
+    let other: Vm<ScratchHost> = Vm::new(VmConfig {
+        schedule,
+        ..VmConfig::default()
+    })
+    .unwrap();
+    // SAFETY: rejected by the schedule-hash check.
+    let err = unsafe { other.deserialize(&bytes) }.err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "serialized module rejected: compiled for another gas schedule"
+    );
+}
