@@ -1,1 +1,275 @@
-fn main() {}
+//! Benchmarks of the Merkle-Patricia trie (tally-runtime): full root builds against
+//! alloy-trie's HashBuilder, incremental roots, durable redb commits (against a hash-keyed
+//! layout), and proofs. Run with `cargo bench --bench trie`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy_trie::{HashBuilder, Nibbles};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use redb::{Database, TableDefinition};
+use tally_runtime::trie::{keccak256, verify_proof, MemoryStore, NodeStore, RedbStore, Trie};
+
+const MILLION: usize = 1_000_000;
+
+/// SplitMix64, seeded: the same keys on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn word(&mut self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for chunk in out.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&self.next_u64().to_le_bytes());
+        }
+        out
+    }
+}
+
+fn entries(n: usize, seed: u64) -> Vec<([u8; 32], [u8; 32])> {
+    let mut rng = Rng(seed);
+    (0..n).map(|_| (rng.word(), rng.word())).collect()
+}
+
+fn build(store_entries: &[([u8; 32], [u8; 32])]) -> Trie<MemoryStore> {
+    let mut trie = Trie::new(MemoryStore::new());
+    for (k, v) in store_entries {
+        trie.insert(k, v).expect("in-memory insert");
+    }
+    trie
+}
+
+fn alloy_full_root(data: &[([u8; 32], [u8; 32])]) -> [u8; 32] {
+    let mut sorted = data.to_vec();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut hb = HashBuilder::default();
+    for (k, v) in &sorted {
+        hb.add_leaf(Nibbles::unpack(k), v);
+    }
+    hb.root().0
+}
+
+fn full_root(c: &mut Criterion) {
+    let data = entries(MILLION, 1);
+    let mut ours = build(&data);
+    assert_eq!(
+        ours.root(),
+        alloy_full_root(&data),
+        "same root as alloy-trie"
+    );
+    drop(ours);
+    let mut group = c.benchmark_group("full_root_1m");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(MILLION as u64));
+    group.bench_function("tally_insert_and_root", |b| {
+        b.iter(|| {
+            let mut t = build(&data);
+            t.root()
+        })
+    });
+    group.bench_function("alloy_sort_and_hash_builder", |b| {
+        b.iter(|| alloy_full_root(&data))
+    });
+    group.finish();
+}
+
+fn incremental(c: &mut Criterion) {
+    let data = entries(MILLION, 2);
+    let mut trie = build(&data);
+    trie.root();
+    let mut rng = Rng(3);
+    let mut group = c.benchmark_group("incremental_root_1m");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    for updates in [1_000usize, 10_000] {
+        group.throughput(Throughput::Elements(updates as u64));
+        group.bench_with_input(
+            BenchmarkId::new("update_and_root", updates),
+            &updates,
+            |b, &n| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let batch: Vec<_> = (0..n)
+                            .map(|_| {
+                                (
+                                    data[(rng.next_u64() % MILLION as u64) as usize].0,
+                                    rng.word(),
+                                )
+                            })
+                            .collect();
+                        let start = Instant::now();
+                        for (k, v) in &batch {
+                            trie.insert(k, v).expect("insert");
+                        }
+                        std::hint::black_box(trie.root());
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+const BASELINE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("nodes_by_hash");
+
+fn tmp(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("tally-trie-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+/// Writes a commit's node records keyed by keccak of the record (random keys), as a
+/// hash-keyed node store would.
+fn write_hash_keyed(db: &Database, nodes: &[(tally_runtime::trie::NodeKey, Vec<u8>)]) {
+    let txn = db.begin_write().expect("begin");
+    {
+        let mut table = txn.open_table(BASELINE).expect("table");
+        for (_, record) in nodes {
+            table
+                .insert(keccak256(record).as_slice(), record.as_slice())
+                .expect("insert");
+        }
+    }
+    txn.commit().expect("commit");
+}
+
+fn file_mb(p: &PathBuf) -> f64 {
+    std::fs::metadata(p)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0)
+}
+
+fn durable_commit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("durable_commit_10k_updates");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    for keys in [MILLION, 3 * MILLION] {
+        let data = entries(keys, 4 + keys as u64);
+        let ours_path = tmp(&format!("ours-{keys}.redb"));
+        let base_path = tmp(&format!("hash-{keys}.redb"));
+        let store = RedbStore::open(&ours_path).expect("open");
+        let baseline = Arc::new(Database::create(&base_path).expect("create"));
+        let mut trie = Trie::new(store.clone());
+        for (k, v) in &data {
+            trie.insert(k, v).expect("insert");
+        }
+        let start = Instant::now();
+        let initial = trie.prepare_commit(1).expect("prepare");
+        store.write(&initial.batch).expect("write");
+        trie.finish_commit(&initial).expect("finish");
+        eprintln!(
+            "[trie] {keys} keys: initial commit of {} nodes in {:?} ({:.0} MB)",
+            initial.batch.nodes.len(),
+            start.elapsed(),
+            file_mb(&ours_path)
+        );
+        let start = Instant::now();
+        write_hash_keyed(&baseline, &initial.batch.nodes);
+        eprintln!(
+            "[trie] {keys} keys: hash-keyed initial load in {:?} ({:.0} MB)",
+            start.elapsed(),
+            file_mb(&base_path)
+        );
+        drop(initial);
+        let mut version = 1u64;
+        let mut rng = Rng(5);
+        let mut nodes_per_commit = 0usize;
+        let mut hash_keyed = Duration::ZERO;
+        let mut hash_keyed_n = 0u32;
+        group.bench_function(BenchmarkId::new("tally_version_path_layout", keys), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    for _ in 0..10_000 {
+                        let k = data[(rng.next_u64() % keys as u64) as usize].0;
+                        trie.insert(&k, &rng.word()).expect("insert");
+                    }
+                    trie.root();
+                    version += 1;
+                    let start = Instant::now();
+                    let commit = trie.prepare_commit(version).expect("prepare");
+                    store.write(&commit.batch).expect("write");
+                    trie.finish_commit(&commit).expect("finish");
+                    total += start.elapsed();
+                    nodes_per_commit = commit.batch.nodes.len();
+                    // Same nodes into the hash-keyed layout, timed separately.
+                    let start = Instant::now();
+                    write_hash_keyed(&baseline, &commit.batch.nodes);
+                    hash_keyed += start.elapsed();
+                    hash_keyed_n += 1;
+                }
+                total
+            })
+        });
+        eprintln!(
+            "[trie] {keys} keys: {nodes_per_commit} nodes per 10k-update commit; hash-keyed layout \
+             commit of the same nodes: {:?} on average; files {:.0} MB (ours) vs {:.0} MB (hash-keyed)",
+            hash_keyed / hash_keyed_n.max(1),
+            file_mb(&ours_path),
+            file_mb(&base_path)
+        );
+        // Reads from disk still work after the commits.
+        let reopened = Trie::open(store.clone(), [0; 32], version).expect("reopen");
+        let probe = data[7].0;
+        assert!(reopened.get(&probe).expect("get").is_some());
+        drop(trie);
+        drop(store);
+        let _ = std::fs::remove_file(&ours_path);
+        let _ = std::fs::remove_file(&base_path);
+    }
+    group.finish();
+}
+
+fn proofs(c: &mut Criterion) {
+    let data = entries(MILLION, 6);
+    let mut trie = build(&data);
+    let root = trie.root();
+    let probes: Vec<[u8; 32]> = data.iter().step_by(9973).map(|e| e.0).collect();
+    let proofs: Vec<Vec<Vec<u8>>> = probes
+        .iter()
+        .map(|k| trie.proof(k).expect("proof"))
+        .collect();
+    let nodes: usize = proofs.iter().map(Vec::len).sum();
+    let bytes: usize = proofs.iter().flatten().map(Vec::len).sum();
+    eprintln!(
+        "[trie] proofs at 1M keys: {:.2} nodes, {:.0} bytes on average",
+        nodes as f64 / proofs.len() as f64,
+        bytes as f64 / proofs.len() as f64
+    );
+    let by_key: BTreeMap<_, _> = data.iter().cloned().collect();
+    let mut group = c.benchmark_group("proof_1m");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    let mut i = 0;
+    group.bench_function("generate", |b| {
+        b.iter(|| {
+            i = (i + 1) % probes.len();
+            trie.proof(&probes[i]).expect("proof")
+        })
+    });
+    let mut j = 0;
+    group.bench_function("verify", |b| {
+        b.iter(|| {
+            j = (j + 1) % probes.len();
+            let value = verify_proof(&root, &probes[j], &proofs[j]).expect("valid");
+            debug_assert_eq!(value.as_deref(), by_key.get(&probes[j]).map(|v| &v[..]));
+            value
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, full_root, incremental, durable_commit, proofs);
+criterion_main!(benches);

@@ -7,7 +7,6 @@ use wasmtime::{Global, Memory, Store, Trap, Val};
 
 use crate::host::{Host, HostError};
 use crate::host_abi::HostFn;
-use crate::instrument::{GAS_GLOBAL, STACK_GLOBAL};
 use crate::limits::ExecutionLimits;
 use crate::outcome::{Execution, Outcome, TrapKind};
 use crate::vm::{CompiledModule, Vm, VmConfig, VmError};
@@ -149,11 +148,16 @@ fn run<H: Host>(
         Ok(instance) => instance,
         Err(e) => return trap(TrapKind::Instantiation(format!("{e:#}"))),
     };
-    // The instrumenter always adds and exports both globals.
-    let (Some(gas), Some(stack)) = (
-        instance.get_global(&mut *store, GAS_GLOBAL),
-        instance.get_global(&mut *store, STACK_GLOBAL),
-    ) else {
+    let exports = &module.exports;
+    let global = |store: &mut Store<Ctx<H>>, export| {
+        instance
+            .get_module_export(&mut *store, export)
+            .and_then(|e| e.into_global())
+    };
+    // Both globals are added and exported by the instrumenter (checked when the module was
+    // cached).
+    let (Some(gas), Some(stack)) = (global(store, &exports.gas), global(store, &exports.stack))
+    else {
         return Err(VmError::Engine(
             "instrumented module lacks its metering globals".into(),
         ));
@@ -165,13 +169,23 @@ fn run<H: Host>(
         stack,
         Val::I32(limits.stack_units.min(i32::MAX as u32) as i32),
     )?;
-    let memory = instance.get_memory(&mut *store, "memory");
+    let memory = exports
+        .memory
+        .as_ref()
+        .and_then(|export| instance.get_module_export(&mut *store, export))
+        .and_then(|e| e.into_memory());
     let data = store.data_mut();
     data.gas = Some(gas);
     data.stack = Some(stack);
     data.memory = memory;
 
-    let Ok(func) = instance.get_typed_func::<(), ()>(&mut *store, entry) else {
+    let func = module
+        .module
+        .get_export_index(entry)
+        .and_then(|export| instance.get_module_export(&mut *store, &export))
+        .and_then(|e| e.into_func())
+        .and_then(|f| f.typed::<(), ()>(&*store).ok());
+    let Some(func) = func else {
         return trap(TrapKind::MissingEntryPoint(entry.to_string()));
     };
     let result = func.call(&mut *store, ());

@@ -38,7 +38,7 @@ pub const GAS_GLOBAL: &str = "__tally_gas";
 /// Export name of the injected stack-budget global.
 pub const STACK_GLOBAL: &str = "__tally_stack";
 /// Stack units every frame costs on top of its params, locals and operand stack (return address,
-/// frame pointer, saved registers, the two injected locals).
+/// frame pointer, saved registers, the injected locals).
 pub const FRAME_OVERHEAD: u32 = 4;
 /// Largest frame cost the instrumenter accepts (keeps the injected i32 arithmetic exact).
 const MAX_FRAME_UNITS: u64 = 1 << 30;
@@ -286,6 +286,8 @@ struct BodyWriter<'a> {
     gas: u32,
     /// A scratch i32 local.
     scratch: u32,
+    /// The stack budget on entry, restored on exit.
+    saved_stack: u32,
     frame_units: i32,
 }
 
@@ -325,11 +327,12 @@ fn instrument_body(
         });
     }
     locals.push((1, ValType::I64));
-    locals.push((1, ValType::I32));
+    locals.push((2, ValType::I32));
     let writer = BodyWriter {
         injected,
         gas: all_locals,
         scratch: all_locals + 1,
+        saved_stack: all_locals + 2,
         // Checked against MAX_FRAME_UNITS (< i32::MAX) above.
         frame_units: units as i32,
     };
@@ -408,30 +411,30 @@ impl BodyWriter<'_> {
         self.injected.gas_global
     }
 
-    /// Takes the frame's stack units and loads the gas counter.
+    /// Takes the frame's stack units (remembering the budget on entry) and loads the gas counter.
     fn prologue(&self, s: &mut InstructionSink) {
         let stack = self.injected.stack_global;
         s.global_get(stack)
+            .local_tee(self.saved_stack)
             .i32_const(self.frame_units)
-            .i32_sub()
-            .global_set(stack)
-            .global_get(stack)
-            .i32_const(0)
             .i32_lt_s()
             .if_(BlockType::Empty)
+            .i32_const(-1)
+            .global_set(stack)
             .unreachable()
-            .end();
+            .end()
+            .local_get(self.saved_stack)
+            .i32_const(self.frame_units)
+            .i32_sub()
+            .global_set(stack);
         s.global_get(self.gas_global()).local_set(self.gas);
     }
 
     /// Checks and stores the counter and gives the frame's stack units back.
     fn epilogue(&self, s: &mut InstructionSink) {
         self.check_and_flush(s);
-        let stack = self.injected.stack_global;
-        s.global_get(stack)
-            .i32_const(self.frame_units)
-            .i32_add()
-            .global_set(stack);
+        s.local_get(self.saved_stack)
+            .global_set(self.injected.stack_global);
     }
 
     fn charge(&self, s: &mut InstructionSink, segment: Segment) {
@@ -440,13 +443,24 @@ impl BodyWriter<'_> {
         }
         // Operator costs are capped by `GasSchedule::check` far below i64::MAX.
         let cost = i64::try_from(segment.cost).unwrap_or(i64::MAX);
-        s.local_get(self.gas).i64_const(cost).i64_sub();
         if segment.check {
-            s.local_tee(self.gas);
-            self.trap_if_negative(s);
-        } else {
-            s.local_set(self.gas);
+            // Compare before subtracting: the counter is then updated in place, which keeps
+            // tight loops free of register copies.
+            s.local_get(self.gas)
+                .i64_const(cost)
+                .i64_lt_s()
+                .if_(BlockType::Empty)
+                .local_get(self.gas)
+                .i64_const(cost)
+                .i64_sub()
+                .global_set(self.gas_global())
+                .unreachable()
+                .end();
         }
+        s.local_get(self.gas)
+            .i64_const(cost)
+            .i64_sub()
+            .local_set(self.gas);
     }
 
     /// Expects the new counter on the stack: traps if it is negative.

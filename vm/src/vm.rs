@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
-use wasmtime::{Engine, InstancePre, Linker, Module};
+use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
 use crate::engine_config::engine_config;
 use crate::exec::Ctx;
 use crate::gas::{GasSchedule, ScheduleError};
 use crate::host::Host;
-use crate::instrument::{instrument, InstrumentError};
+use crate::instrument::{instrument, InstrumentError, GAS_GLOBAL, STACK_GLOBAL};
 use crate::limits::{ExecutionLimits, ModuleLimits};
 use crate::validate::{validate, ValidationError};
 
@@ -54,6 +54,15 @@ pub struct CompiledModule<H: Host> {
     pub(crate) pre: InstancePre<Ctx<H>>,
     /// Gas charged before instantiating it.
     pub(crate) instantiation_gas: u64,
+    /// Pre-resolved exports, so an execution looks nothing up by name.
+    pub(crate) exports: Exports,
+}
+
+/// Export handles of an instrumented module.
+pub(crate) struct Exports {
+    pub(crate) gas: ModuleExport,
+    pub(crate) stack: ModuleExport,
+    pub(crate) memory: Option<ModuleExport>,
 }
 
 impl<H: Host> CompiledModule<H> {
@@ -197,11 +206,23 @@ impl<H: Host> Vm<H> {
             .linker
             .instantiate_pre(&module)
             .map_err(VmError::engine)?;
+        let (Some(gas), Some(stack)) = (
+            module.get_export_index(GAS_GLOBAL),
+            module.get_export_index(STACK_GLOBAL),
+        ) else {
+            return Err(VmError::Artifact("module lacks the metering globals"));
+        };
+        let exports = Exports {
+            gas,
+            stack,
+            memory: module.get_export_index("memory"),
+        };
         let compiled = Arc::new(CompiledModule {
             code_hash,
             module,
             pre,
             instantiation_gas,
+            exports,
         });
         self.lock_cache().insert(code_hash, compiled.clone());
         Ok(compiled)

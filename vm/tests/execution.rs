@@ -567,3 +567,22 @@ fn serialized_modules_run_identically_after_reload() {
         "serialized module rejected: compiled for another gas schedule"
     );
 }
+
+#[test]
+fn stack_budget_is_exhausted_long_before_a_small_native_stack() {
+    // The smallest frames give the deepest recursion: 4 units each, 16,384 frames in the
+    // default budget. They must fit a 2 MiB thread stack with room to spare, or the deterministic
+    // limit would not be the one that fires.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            run(
+                r#"(module (func $f (export "call") (call $f)))"#,
+                &[],
+                1 << 40,
+            )
+        })
+        .unwrap();
+    let e = handle.join().unwrap();
+    assert_eq!(trap_kind(&e), &TrapKind::StackExhausted);
+}

@@ -27,11 +27,6 @@ fn wasmtime_accepts(bytes: &[u8]) -> bool {
     wasmtime::Module::validate(engine(), bytes).is_ok()
 }
 
-/// Validates with the default limits.
-fn check(text: &str) -> Result<ModuleSummary, ValidationError> {
-    validate(&wasm(text), &ModuleLimits::default())
-}
-
 /// Asserts Tally and wasmtime both accept the module.
 fn accept(text: &str) -> ModuleSummary {
     let bytes = wasm(text);
@@ -274,7 +269,7 @@ fn float_instruction_names_function_and_offset() {
 }
 
 #[test]
-fn float_conversions_and_loads_are_rejected() {
+fn float_constants_loads_and_conversions_are_rejected() {
     let cases = [
         ("(module (func (drop (f64.const 1.5))))", "f64.const"),
         (
@@ -282,16 +277,32 @@ fn float_conversions_and_loads_are_rejected() {
             "f32.load",
         ),
         (
-            "(module (func unreachable i32.trunc_sat_f64_s drop))",
-            "i32.trunc_sat_f64_s",
+            "(module (func unreachable f64.convert_i32_s drop))",
+            "f64.convert_i32_s",
         ),
         (
-            "(module (func unreachable i64.reinterpret_f64 drop))",
-            "i64.reinterpret_f64",
+            "(module (func unreachable i32.trunc_sat_f64_s drop))",
+            "i32.trunc_sat_f64_s",
         ),
     ];
     for (text, name) in cases {
         assert_instruction(&reject_feature(text), name, Feature::FloatingPoint);
+    }
+}
+
+#[test]
+fn float_to_int_conversions_are_rejected_even_in_dead_code() {
+    // wasmparser's `floats` switch only gates instructions that produce a float; one that only
+    // consumes a float is rejected by type checking in live code, but passes after `unreachable`.
+    // Tally rejects every float instruction wherever it is, so here it is stricter than wasmtime.
+    for name in ["i64.reinterpret_f64", "i32.trunc_f32_u", "i64.trunc_f64_s"] {
+        let bytes = wasm(&format!("(module (func unreachable {name} drop))"));
+        let error = validate(&bytes, &ModuleLimits::default()).expect_err(name);
+        assert_instruction(&error, name, Feature::FloatingPoint);
+        assert!(
+            wasmtime_accepts(&bytes),
+            "wasmtime now rejects {name}: use reject_feature"
+        );
     }
 }
 
@@ -585,6 +596,18 @@ fn start_function_is_rejected() {
     assert_eq!(error, ValidationError::StartFunction { function: 1 });
     assert!(
         error.to_string().contains("before gas metering is set up"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unknown_section_kinds_are_rejected() {
+    // A well-formed section with id 20, which no core module proposal defines.
+    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+    bytes.extend_from_slice(&[20, 0]);
+    let error = reject_feature_bytes(&bytes);
+    assert!(
+        matches!(&error, ValidationError::Invalid { message, .. } if message.contains("section id")),
         "{error}"
     );
 }
@@ -940,6 +963,11 @@ fn allowed_exports_are_memory_and_entry_points() {
              (func (export "zeta")) (func (export "call")) (func (export "alpha")))"#,
     );
     assert_eq!(summary.entry_points, ["alpha", "call", "zeta"]);
+    let summary = accept(r#"(module (func $f) (export "f" (func $f)) (export "g" (func $f)))"#);
+    assert_eq!(
+        (summary.entry_points, summary.memory),
+        (vec!["f".to_string(), "g".to_string()], None)
+    );
 }
 
 #[test]
@@ -1053,7 +1081,28 @@ fn huge_section_counts_do_not_panic_or_allocate() {
     // A type section claiming u32::MAX types but holding none.
     let mut bytes = b"\0asm\x01\0\0\0".to_vec();
     bytes.extend_from_slice(&[0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    assert!(validate(&bytes, &ModuleLimits::default()).is_err());
+    let error = validate(&bytes, &ModuleLimits::default()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ValidationError::Truncated { .. } | ValidationError::Invalid { .. }
+        ),
+        "{error}"
+    );
+    // The same for a data section claiming u32::MAX segments: the cap stops it first.
+    let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+    bytes.extend_from_slice(&[0x0b, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    let error = validate(&bytes, &ModuleLimits::default()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ValidationError::LimitExceeded {
+                cap: Cap::DataSegments,
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]

@@ -182,8 +182,10 @@ pub(crate) enum ChildRef<'a> {
     Inline(&'a [u8]),
 }
 
-/// A node decoded from RLP, borrowing from the encoding.
+/// A node decoded from RLP, borrowing from the encoding. Short-lived and on the stack, so the
+/// branch variant's size does not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Decoded<'a> {
     Leaf {
         path: Vec<u8>,

@@ -6,6 +6,9 @@ use super::nibbles::pack;
 use super::node::{Kind, Node};
 use super::store::NodeStore;
 
+/// One iterator item: a key and its value, or the error that ended the iteration.
+pub type TrieEntry = Result<(Vec<u8>, Vec<u8>), TrieError>;
+
 enum Item<'a> {
     Borrowed(&'a Node),
     Owned(Box<Node>),
@@ -52,7 +55,7 @@ fn joined(path: &[u8], tail: &[u8]) -> Vec<u8> {
 }
 
 impl<S: NodeStore> Iterator for TrieIter<'_, S> {
-    type Item = Result<(Vec<u8>, Vec<u8>), TrieError>;
+    type Item = TrieEntry;
 
     fn next(&mut self) -> Option<Self::Item> {
         while let Some((path, item)) = self.stack.pop() {
@@ -107,12 +110,7 @@ impl<S: NodeStore> Iterator for TrieIter<'_, S> {
 
 impl<S: NodeStore> TrieIter<'_, S> {
     /// Loads a stored node and pushes it; yields only an error.
-    fn load(
-        &mut self,
-        path: Vec<u8>,
-        version: u64,
-        hash: &[u8; 32],
-    ) -> Option<Result<(Vec<u8>, Vec<u8>), TrieError>> {
+    fn load(&mut self, path: Vec<u8>, version: u64, hash: &[u8; 32]) -> Option<TrieEntry> {
         match load_node(
             self.trie.store(),
             self.trie.namespace(),

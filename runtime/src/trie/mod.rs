@@ -7,14 +7,16 @@ mod iter;
 mod merkle;
 pub mod nibbles;
 mod node;
+mod ordered;
 mod proof;
 mod secure;
 pub mod store;
 
 pub use codec::{keccak256, Hash, EMPTY_ROOT};
 pub use error::{ProofError, StoreError, TrieError};
-pub use iter::TrieIter;
+pub use iter::{TrieEntry, TrieIter};
 pub use merkle::{Trie, TrieCommit};
+pub use ordered::{ordered_root, ordered_root_unsorted};
 pub use proof::verify_proof;
 pub use secure::{verify_secure_proof, SecureTrie};
 pub use store::memory::MemoryStore;

@@ -15,7 +15,7 @@ pub fn unpack(bytes: &[u8]) -> Vec<u8> {
 
 /// Packs an even number of nibbles back into bytes. Returns `None` for an odd count.
 pub fn pack(nibbles: &[u8]) -> Option<Vec<u8>> {
-    if nibbles.len() % 2 != 0 {
+    if !nibbles.len().is_multiple_of(2) {
         return None;
     }
     Some(

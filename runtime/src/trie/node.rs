@@ -48,7 +48,7 @@ impl Node {
 
     pub(crate) fn empty_branch() -> Kind {
         Kind::Branch {
-            children: Box::new(Default::default()),
+            children: Box::default(),
             value: None,
         }
     }
@@ -94,7 +94,7 @@ impl Node {
                 children: refs,
                 value,
             } => {
-                let mut children: Box<[Option<Box<Node>>; 16]> = Box::new(Default::default());
+                let mut children: Box<[Option<Box<Node>>; 16]> = Box::default();
                 for (slot, r) in children.iter_mut().zip(refs) {
                     *slot = child(r, versions)?;
                 }

@@ -1,5 +1,6 @@
 //! Merkle proofs in the EIP-1186 shape: the RLP of every node on the path to a key, root first
-//! (embedded nodes travel inside their parent). Verification needs only keccak and RLP.
+//! (embedded nodes travel inside their parent, as in geth). Verification needs only keccak and
+//! RLP, and also accepts proofs that list embedded nodes separately (as alloy-trie does).
 
 use super::codec::{decode_node, keccak256, ChildRef, Decoded, Hash, EMPTY_ROOT};
 use super::error::{ProofError, TrieError};
@@ -90,7 +91,14 @@ pub fn verify_proof<P: AsRef<[u8]>>(
                 used += 1;
                 (rlp, used - 1)
             }
-            ChildRef::Inline(rlp) => (rlp, used.saturating_sub(1)),
+            ChildRef::Inline(rlp) => {
+                // Embedded nodes travel inside their parent. Some producers (alloy-trie) also
+                // list them separately; accept such a copy when it is byte-identical.
+                if proof.get(used).map(AsRef::as_ref) == Some(rlp) {
+                    used += 1;
+                }
+                (rlp, used.saturating_sub(1))
+            }
             ChildRef::Empty => break None,
         };
         let node = decode_node(rlp).map_err(|reason| ProofError::Malformed { index, reason })?;

@@ -90,7 +90,11 @@ fn rlp_length(len: usize, offset: u8) -> Vec<u8> {
     if len < 56 {
         return vec![offset + len as u8];
     }
-    let be: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    let be: Vec<u8> = len
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
     let mut out = vec![offset + 55 + be.len() as u8];
     out.extend(be);
     out

@@ -1,7 +1,7 @@
 //! Checks on code: function bodies (declared locals, every operator, block types) and constant
 //! expressions (global, element and data initializers).
 
-use wasmparser::{BlockType, ConstExpr, FunctionBody, Operator, OperatorsReader};
+use wasmparser::{BlockType, ConstExpr, FunctionBody, Operator, OperatorsReader, ValType};
 
 use super::error::{Feature, TypeUse, ValidationError};
 use super::operators::{forbidden_operator, operator_name};
@@ -27,18 +27,21 @@ pub(super) fn check_body(
     Ok(())
 }
 
-/// Checks the declared locals' types, and their count against `max_locals`. The count is summed
-/// in `u64` (saturating): the per-entry counts are `u32` and their sum can exceed `u32::MAX`.
+/// Checks the declared locals' types, and their count against `max_locals`. The entries are read
+/// directly (wasmparser's `LocalsReader` stops at its own limit first) and summed in `u64`,
+/// saturating: the per-entry counts are `u32` and their sum can exceed `u32::MAX`.
 fn check_locals(
     body: &FunctionBody<'_>,
     function: u32,
     max_locals: u32,
 ) -> Result<(), ValidationError> {
-    let mut reader = body.get_locals_reader().map_err(reader_error)?;
+    let mut reader = body.get_binary_reader();
+    let entries = reader.read_var_u32().map_err(reader_error)?;
     let mut total: u64 = 0;
-    for _ in 0..reader.get_count() {
+    for _ in 0..entries {
+        let count = reader.read_var_u32().map_err(reader_error)?;
         let offset = reader.original_position();
-        let (count, ty) = reader.read().map_err(reader_error)?;
+        let ty: ValType = reader.read().map_err(reader_error)?;
         check_value_type(ty, TypeUse::Local { function }, offset)?;
         total = total.saturating_add(u64::from(count));
     }

@@ -288,3 +288,14 @@ pub enum ValidationError {
         actual: u64,
     },
 }
+
+impl ValidationError {
+    /// A [`ValidationError::ForbiddenConstruct`].
+    pub(super) fn forbidden(construct: &'static str, feature: Feature, offset: usize) -> Self {
+        ValidationError::ForbiddenConstruct {
+            construct,
+            feature,
+            offset,
+        }
+    }
+}

@@ -85,11 +85,11 @@ pub fn validate(wasm: &[u8], limits: &ModuleLimits) -> Result<ModuleSummary, Val
             ValidPayload::Ok | ValidPayload::End(_) => {}
             // Only components nest parsers, and `checker` rejects components first.
             ValidPayload::Parser(_) => {
-                return Err(ValidationError::ForbiddenConstruct {
-                    construct: "a nested module",
-                    feature: Feature::ComponentModel,
-                    offset: 0,
-                })
+                return Err(ValidationError::forbidden(
+                    "a nested module",
+                    Feature::ComponentModel,
+                    0,
+                ))
             }
         }
     }
@@ -128,7 +128,7 @@ fn check_header(wasm: &[u8]) -> Result<(), ValidationError> {
 fn reader_error(error: wasmparser::BinaryReaderError) -> ValidationError {
     let offset = error.offset();
     let message = error.message();
-    if message.starts_with("unexpected end") {
+    if message.starts_with("unexpected end-of-file") {
         return ValidationError::Truncated { offset };
     }
     let detail = match error.missing_wasm_feature() {

@@ -7,12 +7,14 @@ use wasmparser::{
     DataKind, DataSectionReader, ElementItems, ElementKind, ElementSectionReader, Encoding, Export,
     ExportSectionReader, ExternalKind, FuncType, FunctionBody, FunctionSectionReader,
     GlobalSectionReader, Import, ImportSectionReader, Imports, MemorySectionReader, MemoryType,
-    Payload, RefType, SubType, Table, TableInit, TableSectionReader, TypeRef, TypeSectionReader,
+    Payload, RefType, Table, TableInit, TableSectionReader, TypeRef, TypeSectionReader, ValType,
 };
 
 use super::code::{check_body, check_const_expr};
 use super::error::{Cap, Feature, TypeUse, ValidationError};
-use super::types::{check_value_type, func_signature, host_signature, matches_host};
+use super::types::{
+    check_value_type, func_signature, func_type, host_signature, matches_host, type_name,
+};
 use super::{reader_error, MemorySummary, ModuleSummary};
 use crate::host_abi::{HostFn, HOST_MODULE};
 use crate::limits::ModuleLimits;
@@ -38,14 +40,6 @@ pub(super) struct ModuleChecker<'l> {
 }
 
 type Checked = Result<(), ValidationError>;
-
-fn forbidden(construct: &'static str, feature: Feature, offset: usize) -> ValidationError {
-    ValidationError::ForbiddenConstruct {
-        construct,
-        feature,
-        offset,
-    }
-}
 
 /// An index from a length bounded by a `u32` cap (saturating, so it cannot panic).
 fn index(len: usize) -> u32 {
@@ -73,7 +67,7 @@ impl<'l> ModuleChecker<'l> {
                 encoding: Encoding::Component,
                 range,
                 ..
-            } => Err(forbidden(
+            } => Err(ValidationError::forbidden(
                 "a component",
                 Feature::ComponentModel,
                 range.start,
@@ -83,7 +77,7 @@ impl<'l> ModuleChecker<'l> {
             Payload::FunctionSection(reader) => self.functions(reader.clone()),
             Payload::TableSection(reader) => self.tables(reader.clone()),
             Payload::MemorySection(reader) => self.memories(reader.clone()),
-            Payload::TagSection(reader) => Err(forbidden(
+            Payload::TagSection(reader) => Err(ValidationError::forbidden(
                 "a tag section",
                 Feature::Exceptions,
                 reader.range().start,
@@ -107,7 +101,11 @@ impl<'l> ModuleChecker<'l> {
             | Payload::UnknownSection { .. }
             | Payload::End(_) => Ok(()),
             // Everything else belongs to components.
-            _ => Err(forbidden("a component section", Feature::ComponentModel, 0)),
+            _ => Err(ValidationError::forbidden(
+                "a component section",
+                Feature::ComponentModel,
+                0,
+            )),
         }
     }
 
@@ -146,7 +144,11 @@ impl<'l> ModuleChecker<'l> {
         for group in reader.into_iter_with_offsets() {
             let (offset, group) = group.map_err(reader_error)?;
             if group.is_explicit_rec_group() {
-                return Err(forbidden("a recursive type group", Feature::Gc, offset));
+                return Err(ValidationError::forbidden(
+                    "a recursive type group",
+                    Feature::Gc,
+                    offset,
+                ));
             }
             for sub_type in group.into_types() {
                 let type_index = index(self.types.len());
@@ -161,7 +163,7 @@ impl<'l> ModuleChecker<'l> {
         for group in reader.into_iter_with_offsets() {
             let (offset, group) = group.map_err(reader_error)?;
             let Imports::Single(_, import) = group else {
-                return Err(forbidden(
+                return Err(ValidationError::forbidden(
                     "a compact import group",
                     Feature::CompactImports,
                     offset,
@@ -182,7 +184,7 @@ impl<'l> ModuleChecker<'l> {
         let type_index = match import.ty {
             TypeRef::Func(type_index) => type_index,
             TypeRef::FuncExact(_) => {
-                return Err(forbidden(
+                return Err(ValidationError::forbidden(
                     "an exact function import",
                     Feature::CustomDescriptors,
                     offset,
@@ -239,7 +241,11 @@ impl<'l> ModuleChecker<'l> {
         for (table_index, table) in reader.into_iter_with_offsets().enumerate() {
             let (offset, table) = table.map_err(reader_error)?;
             if table_index > 0 {
-                return Err(forbidden("a second table", Feature::ReferenceTypes, offset));
+                return Err(ValidationError::forbidden(
+                    "a second table",
+                    Feature::ReferenceTypes,
+                    offset,
+                ));
             }
             self.table(table, offset)?;
         }
@@ -249,10 +255,14 @@ impl<'l> ModuleChecker<'l> {
     fn table(&self, table: Table<'_>, offset: usize) -> Checked {
         let ty = table.ty;
         if ty.table64 {
-            return Err(forbidden("a 64-bit table", Feature::Memory64, offset));
+            return Err(ValidationError::forbidden(
+                "a 64-bit table",
+                Feature::Memory64,
+                offset,
+            ));
         }
         if ty.shared {
-            return Err(forbidden(
+            return Err(ValidationError::forbidden(
                 "a shared table",
                 Feature::SharedEverythingThreads,
                 offset,
@@ -260,14 +270,14 @@ impl<'l> ModuleChecker<'l> {
         }
         if ty.element_type != RefType::FUNCREF {
             return Err(ValidationError::ForbiddenType {
-                ty: ty.element_type.to_string(),
+                ty: type_name(ValType::Ref(ty.element_type)),
                 feature: super::types::ref_type_feature(ty.element_type),
                 used_in: TypeUse::Table { table: 0 },
                 offset,
             });
         }
         if let TableInit::Expr(_) = table.init {
-            return Err(forbidden(
+            return Err(ValidationError::forbidden(
                 "a table initializer expression",
                 Feature::FunctionReferences,
                 offset,
@@ -282,7 +292,11 @@ impl<'l> ModuleChecker<'l> {
         for (memory_index, memory) in reader.into_iter_with_offsets().enumerate() {
             let (offset, memory) = memory.map_err(reader_error)?;
             if memory_index > 0 {
-                return Err(forbidden("a second memory", Feature::MultiMemory, offset));
+                return Err(ValidationError::forbidden(
+                    "a second memory",
+                    Feature::MultiMemory,
+                    offset,
+                ));
             }
             self.memory = Some(self.memory(memory, offset)?);
         }
@@ -291,13 +305,21 @@ impl<'l> ModuleChecker<'l> {
 
     fn memory(&self, memory: MemoryType, offset: usize) -> Result<MemorySummary, ValidationError> {
         if memory.memory64 {
-            return Err(forbidden("a 64-bit memory", Feature::Memory64, offset));
+            return Err(ValidationError::forbidden(
+                "a 64-bit memory",
+                Feature::Memory64,
+                offset,
+            ));
         }
         if memory.shared {
-            return Err(forbidden("a shared memory", Feature::Threads, offset));
+            return Err(ValidationError::forbidden(
+                "a shared memory",
+                Feature::Threads,
+                offset,
+            ));
         }
         if memory.page_size_log2.is_some() {
-            return Err(forbidden(
+            return Err(ValidationError::forbidden(
                 "a memory with a custom page size",
                 Feature::CustomPageSizes,
                 offset,
@@ -319,7 +341,7 @@ impl<'l> ModuleChecker<'l> {
         for (global_index, global) in reader.into_iter_with_offsets().enumerate() {
             let (offset, global) = global.map_err(reader_error)?;
             if global.ty.shared {
-                return Err(forbidden(
+                return Err(ValidationError::forbidden(
                     "a shared global",
                     Feature::SharedEverythingThreads,
                     offset,
@@ -361,7 +383,7 @@ impl<'l> ModuleChecker<'l> {
                     kind: external_kind(export.kind),
                 })
             }
-            ExternalKind::FuncExact => Err(forbidden(
+            ExternalKind::FuncExact => Err(ValidationError::forbidden(
                 "an exact function export",
                 Feature::CustomDescriptors,
                 offset,
@@ -407,53 +429,6 @@ impl<'l> ModuleChecker<'l> {
     }
 }
 
-/// The function type of a type-section entry, rejecting everything but MVP function types whose
-/// parameters and results are integers.
-fn func_type(
-    sub_type: SubType,
-    type_index: u32,
-    offset: usize,
-) -> Result<FuncType, ValidationError> {
-    if !sub_type.is_final || sub_type.supertype_idx.is_some() {
-        return Err(forbidden("a subtyped type definition", Feature::Gc, offset));
-    }
-    let composite = sub_type.composite_type;
-    if composite.shared {
-        return Err(forbidden(
-            "a shared type",
-            Feature::SharedEverythingThreads,
-            offset,
-        ));
-    }
-    if composite.descriptor_idx.is_some() || composite.describes_idx.is_some() {
-        return Err(forbidden(
-            "a type with a descriptor",
-            Feature::CustomDescriptors,
-            offset,
-        ));
-    }
-    let ty = match composite.inner {
-        wasmparser::CompositeInnerType::Func(ty) => ty,
-        wasmparser::CompositeInnerType::Array(_) => {
-            return Err(forbidden("an array type", Feature::Gc, offset))
-        }
-        wasmparser::CompositeInnerType::Struct(_) => {
-            return Err(forbidden("a struct type", Feature::Gc, offset))
-        }
-        wasmparser::CompositeInnerType::Cont(_) => {
-            return Err(forbidden(
-                "a continuation type",
-                Feature::StackSwitching,
-                offset,
-            ))
-        }
-    };
-    for value_type in ty.params().iter().chain(ty.results()) {
-        check_value_type(*value_type, TypeUse::Signature { type_index }, offset)?;
-    }
-    Ok(ty)
-}
-
 /// Element segments: only `funcref` elements, with MVP offset expressions.
 fn elements(reader: ElementSectionReader<'_>) -> Checked {
     for element in reader {
@@ -464,7 +439,7 @@ fn elements(reader: ElementSectionReader<'_>) -> Checked {
         if let ElementItems::Expressions(ty, items) = element.items {
             if ty != RefType::FUNCREF {
                 return Err(ValidationError::ForbiddenType {
-                    ty: ty.to_string(),
+                    ty: type_name(ValType::Ref(ty)),
                     feature: super::types::ref_type_feature(ty),
                     used_in: TypeUse::ElementSegment,
                     offset: element.range.start,

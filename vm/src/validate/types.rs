@@ -1,7 +1,9 @@
-//! Value types and function signatures: which types a contract may use, and how signatures are
+//! Types: which value types and type definitions a contract may use, and how signatures are
 //! spelled in error messages.
 
-use wasmparser::{AbstractHeapType, FuncType, HeapType, RefType, ValType};
+use wasmparser::{
+    AbstractHeapType, CompositeInnerType, FuncType, HeapType, RefType, SubType, ValType,
+};
 
 use super::error::{Feature, TypeUse, ValidationError};
 use crate::host_abi::{AbiType, HostFn};
@@ -46,11 +48,30 @@ pub(super) fn check_value_type(
     match value_type_feature(ty) {
         None => Ok(()),
         Some(feature) => Err(ValidationError::ForbiddenType {
-            ty: ty.to_string(),
+            ty: type_name(ty),
             feature,
             used_in,
             offset,
         }),
+    }
+}
+
+/// The text-format name of a value type; type indices are printed as plain numbers.
+pub(super) fn type_name(ty: ValType) -> String {
+    let ValType::Ref(ty) = ty else {
+        return ty.to_string();
+    };
+    let (HeapType::Concrete(index) | HeapType::Exact(index)) = ty.heap_type() else {
+        return ty.to_string();
+    };
+    let index = index
+        .as_module_index()
+        .map_or_else(|| index.to_string(), |i| i.to_string());
+    match (ty.heap_type(), ty.is_nullable()) {
+        (HeapType::Exact(_), true) => format!("(ref null (exact {index}))"),
+        (HeapType::Exact(_), false) => format!("(ref (exact {index}))"),
+        (_, true) => format!("(ref null {index})"),
+        (_, false) => format!("(ref {index})"),
     }
 }
 
@@ -101,4 +122,63 @@ fn abi_val_type(ty: AbiType) -> ValType {
         AbiType::I32 => ValType::I32,
         AbiType::I64 => ValType::I64,
     }
+}
+
+/// The function type of a type-section entry, rejecting everything but MVP function types whose
+/// parameters and results are integers.
+pub(super) fn func_type(
+    sub_type: SubType,
+    type_index: u32,
+    offset: usize,
+) -> Result<FuncType, ValidationError> {
+    if !sub_type.is_final || sub_type.supertype_idx.is_some() {
+        return Err(ValidationError::forbidden(
+            "a subtyped type definition",
+            Feature::Gc,
+            offset,
+        ));
+    }
+    let composite = sub_type.composite_type;
+    if composite.shared {
+        return Err(ValidationError::forbidden(
+            "a shared type",
+            Feature::SharedEverythingThreads,
+            offset,
+        ));
+    }
+    if composite.descriptor_idx.is_some() || composite.describes_idx.is_some() {
+        return Err(ValidationError::forbidden(
+            "a type with a descriptor",
+            Feature::CustomDescriptors,
+            offset,
+        ));
+    }
+    let ty = match composite.inner {
+        CompositeInnerType::Func(ty) => ty,
+        CompositeInnerType::Array(_) => {
+            return Err(ValidationError::forbidden(
+                "an array type",
+                Feature::Gc,
+                offset,
+            ))
+        }
+        CompositeInnerType::Struct(_) => {
+            return Err(ValidationError::forbidden(
+                "a struct type",
+                Feature::Gc,
+                offset,
+            ))
+        }
+        CompositeInnerType::Cont(_) => {
+            return Err(ValidationError::forbidden(
+                "a continuation type",
+                Feature::StackSwitching,
+                offset,
+            ))
+        }
+    };
+    for value_type in ty.params().iter().chain(ty.results()) {
+        check_value_type(*value_type, TypeUse::Signature { type_index }, offset)?;
+    }
+    Ok(ty)
 }
