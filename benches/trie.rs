@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use alloy_trie::{HashBuilder, Nibbles};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use redb::{Database, TableDefinition};
-use tally_runtime::trie::{keccak256, verify_proof, MemoryStore, NodeStore, RedbStore, Trie};
+use tally_runtime::trie::{
+    keccak256, ordered_root_on, verify_proof, MemoryStore, NodeStore, RedbStore, Trie,
+};
 
 const MILLION: usize = 1_000_000;
 
@@ -57,6 +59,12 @@ fn alloy_full_root(data: &[([u8; 32], [u8; 32])]) -> [u8; 32] {
     hb.root().0
 }
 
+fn tally_ordered(data: &[([u8; 32], [u8; 32])], threads: usize) -> [u8; 32] {
+    let mut sorted = data.to_vec();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    ordered_root_on(&sorted, threads)
+}
+
 fn full_root(c: &mut Criterion) {
     let data = entries(MILLION, 1);
     let mut ours = build(&data);
@@ -75,6 +83,12 @@ fn full_root(c: &mut Criterion) {
             let mut t = build(&data);
             t.root()
         })
+    });
+    group.bench_function("tally_sort_and_ordered_root_1_thread", |b| {
+        b.iter(|| tally_ordered(&data, 1))
+    });
+    group.bench_function("tally_sort_and_ordered_root_2_threads", |b| {
+        b.iter(|| tally_ordered(&data, 2))
     });
     group.bench_function("alloy_sort_and_hash_builder", |b| {
         b.iter(|| alloy_full_root(&data))
