@@ -102,6 +102,54 @@ fn loop_gas_is_exact() {
     );
 }
 
+const NESTED_LOOPS: &str = r#"(module
+  (import "tally" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "call") (local $i i32) (local $j i32) (local $acc i32)
+    (local.set $i (i32.const 3))
+    (loop $outer
+      (local.set $j (i32.const 4))
+      (loop $inner
+        (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+        (br_if $inner (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
+      (br_if $outer (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+    (i32.store (i32.const 0) (local.get $acc))
+    (call $ret (i32.const 0) (i32.const 4))))"#;
+
+#[test]
+fn nested_loop_gas_is_exact() {
+    // instantiation                                                   = 1200
+    // before the outer loop: const + local.set                        =    2
+    // outer iteration start, 3 times: const + local.set               =    6
+    // inner iteration, 12 times: 8 local/const/int ops + br_if        =  108
+    // outer iteration end, 3 times: 4 local/const/int ops + br_if     =   15
+    // after the loops: const, local.get, store 2, 2 consts, call 8     =   14
+    // set_return                                                      =   63
+    assert_exact_boundary(NESTED_LOOPS, &[], 1408);
+    let e = run(NESTED_LOOPS, &[], 1408);
+    assert_eq!(
+        e.outcome,
+        Outcome::Success {
+            return_data: 12u32.to_le_bytes().to_vec()
+        }
+    );
+}
+
+#[test]
+fn loop_left_through_br_table_gas_is_exact() {
+    // A loop targeted by br_table keeps its charge at the header.
+    let wat = r#"(module
+      (func (export "call") (local $j i32)
+        (local.set $j (i32.const 5))
+        (block $done
+          (loop $l
+            (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+            (br_table $l $done (i32.eqz (local.get $j)))))))"#;
+    // instantiation 1000 (no memory); const + local.set = 2;
+    // 5 iterations of get, const, sub, set, get, eqz (1 each) + br_table 4 = 10
+    assert_exact_boundary(wat, &[], 1000 + 2 + 50);
+}
+
 #[test]
 fn out_of_gas_inside_a_loop_uses_the_whole_limit() {
     let e = run(SUM_LOOP, &[], 1250);
