@@ -351,6 +351,33 @@ fn stack_budget_is_exact_and_deterministic() {
 }
 
 #[test]
+fn leaf_frames_are_reserved_by_their_caller() {
+    // $leaf (no calls): 4 + 100 locals + operand stack 1 = 105 units, reserved by the entry.
+    // Entry: 4 + operand stack 0 = 4 units, plus the leaf's 105 = 109 units on entry.
+    let locals = "(local i32) ".repeat(100);
+    let wat = format!(
+        r#"(module (func $leaf {locals} (drop (local.get 0)))
+             (func (export "call") (call $leaf)))"#
+    );
+    let run_with_units = |stack_units| {
+        let vm = Vm::new(VmConfig {
+            execution_limits: ExecutionLimits {
+                stack_units,
+                ..ExecutionLimits::default()
+            },
+            ..VmConfig::default()
+        })
+        .unwrap();
+        run_with(&vm, &wat, &[], 1_000_000).0
+    };
+    assert!(matches!(
+        run_with_units(109).outcome,
+        Outcome::Success { .. }
+    ));
+    assert_eq!(trap_kind(&run_with_units(108)), &TrapKind::StackExhausted);
+}
+
+#[test]
 fn default_stack_budget_allows_deep_but_bounded_recursion() {
     let default_units = ExecutionLimits::default().stack_units;
     let max_depth = default_units / 7 - 2;

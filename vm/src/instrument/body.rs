@@ -10,24 +10,37 @@ use super::plan::{plan, Segment};
 use super::{Injected, InstrumentError, FRAME_OVERHEAD, MAX_FRAME_UNITS};
 use crate::gas::WORD_BYTES;
 
-/// One function body's rewrite: where the locals are and what a frame costs.
-struct BodyWriter<'a> {
-    injected: &'a Injected<'a>,
-    /// The local caching the gas counter.
-    gas: u32,
-    /// A scratch i32 local.
-    scratch: u32,
-    /// The stack budget on entry, restored on exit.
-    saved_stack: u32,
-    frame_units: i32,
+/// A validated function body, read once and kept for the rewrite.
+pub(super) struct AnalyzedBody<'a> {
+    /// Index in the function index space.
+    pub(super) index: u32,
+    locals: Vec<(u32, ValType)>,
+    /// Params plus declared locals.
+    all_locals: u32,
+    ops: Vec<(Operator<'a>, usize)>,
+    /// Offset just past the body.
+    end: usize,
+    /// Static frame cost in stack units.
+    pub(super) units: u64,
+    /// Functions this body calls directly.
+    pub(super) callees: Vec<u32>,
+    /// Whether the body has a `call_indirect`.
+    pub(super) calls_indirect: bool,
 }
 
-pub(super) fn instrument_body(
-    wasm: &[u8],
+impl AnalyzedBody<'_> {
+    /// A leaf makes no calls, so it can never be on the stack twice: its frame is reserved by
+    /// its callers instead of by itself.
+    pub(super) fn is_leaf(&self) -> bool {
+        self.callees.is_empty() && !self.calls_indirect
+    }
+}
+
+/// Validates a body operator by operator, recording its frame cost and its calls.
+pub(super) fn analyze_body<'a>(
     mut validator: FuncValidator<ValidatorResources>,
-    body: &FunctionBody,
-    injected: &Injected,
-) -> Result<Function, InstrumentError> {
+    body: &FunctionBody<'a>,
+) -> Result<AnalyzedBody<'a>, InstrumentError> {
     let mut locals = Vec::new();
     let mut reader = body.get_locals_reader()?;
     for _ in 0..reader.get_count() {
@@ -40,15 +53,21 @@ pub(super) fn instrument_body(
 
     let mut ops = Vec::new();
     let mut max_height = 0u32;
+    let mut callees = Vec::new();
+    let mut calls_indirect = false;
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset()?;
         validator.op(offset, &op)?;
         max_height = max_height.max(validator.operand_stack_height());
+        match op {
+            Operator::Call { function_index } => callees.push(function_index),
+            Operator::CallIndirect { .. } => calls_indirect = true,
+            _ => {}
+        }
         ops.push((op, offset));
     }
     let end = reader.original_position();
-
     let units = u64::from(FRAME_OVERHEAD) + u64::from(all_locals) + u64::from(max_height);
     if units > MAX_FRAME_UNITS {
         return Err(InstrumentError::FrameTooLarge {
@@ -57,6 +76,46 @@ pub(super) fn instrument_body(
             max: MAX_FRAME_UNITS,
         });
     }
+    Ok(AnalyzedBody {
+        index: validator.index(),
+        locals,
+        all_locals,
+        ops,
+        end,
+        units,
+        callees,
+        calls_indirect,
+    })
+}
+
+/// One function body's rewrite: where the injected locals are and what the frame costs.
+struct BodyWriter<'a> {
+    injected: &'a Injected<'a>,
+    /// The local caching the gas counter.
+    gas: u32,
+    /// A scratch i32 local.
+    scratch: u32,
+    /// The stack budget on entry, restored on exit.
+    saved_stack: u32,
+    /// Stack units taken on entry; `None` for leaves (reserved by their callers).
+    frame_units: Option<i32>,
+}
+
+/// Emits the instrumented body. `frame_units` is the frame to take on entry (`None` for a leaf).
+pub(super) fn emit_body(
+    wasm: &[u8],
+    body: &AnalyzedBody,
+    frame_units: Option<u64>,
+    injected: &Injected,
+) -> Function {
+    let AnalyzedBody {
+        all_locals,
+        ops,
+        end,
+        ..
+    } = body;
+    let (all_locals, end) = (*all_locals, *end);
+    let mut locals = body.locals.clone();
     locals.push((1, ValType::I64));
     locals.push((2, ValType::I32));
     let writer = BodyWriter {
@@ -64,8 +123,8 @@ pub(super) fn instrument_body(
         gas: all_locals,
         scratch: all_locals + 1,
         saved_stack: all_locals + 2,
-        // Checked against MAX_FRAME_UNITS (< i32::MAX) above.
-        frame_units: units as i32,
+        // Frames are at most a few MAX_FRAME_UNITS (< i32::MAX); clamp defensively.
+        frame_units: frame_units.map(|u| u.min(i32::MAX as u64) as i32),
     };
 
     let plan = plan(&ops, injected.schedule);
@@ -81,7 +140,9 @@ pub(super) fn instrument_body(
         let bytes = &wasm[*offset..next];
         match op {
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
-                writer.check_and_flush(&mut function.instructions());
+                // No check needed here: a host function refuses a negative balance itself, and
+                // a wasm callee checks on its loops and on return.
+                writer.flush(&mut function.instructions());
                 function.raw(bytes.iter().copied());
                 writer.reload(&mut function.instructions());
             }
@@ -125,7 +186,7 @@ pub(super) fn instrument_body(
             }
         }
     }
-    Ok(function)
+    function
 }
 
 impl BodyWriter<'_> {
@@ -135,28 +196,32 @@ impl BodyWriter<'_> {
 
     /// Takes the frame's stack units (remembering the budget on entry) and loads the gas counter.
     fn prologue(&self, s: &mut InstructionSink) {
-        let stack = self.injected.stack_global;
-        s.global_get(stack)
-            .local_tee(self.saved_stack)
-            .i32_const(self.frame_units)
-            .i32_lt_s()
-            .if_(BlockType::Empty)
-            .i32_const(-1)
-            .global_set(stack)
-            .unreachable()
-            .end()
-            .local_get(self.saved_stack)
-            .i32_const(self.frame_units)
-            .i32_sub()
-            .global_set(stack);
+        if let Some(units) = self.frame_units {
+            let stack = self.injected.stack_global;
+            s.global_get(stack)
+                .local_tee(self.saved_stack)
+                .i32_const(units)
+                .i32_lt_s()
+                .if_(BlockType::Empty)
+                .i32_const(-1)
+                .global_set(stack)
+                .unreachable()
+                .end()
+                .local_get(self.saved_stack)
+                .i32_const(units)
+                .i32_sub()
+                .global_set(stack);
+        }
         s.global_get(self.gas_global()).local_set(self.gas);
     }
 
     /// Checks and stores the counter and gives the frame's stack units back.
     fn epilogue(&self, s: &mut InstructionSink) {
         self.check_and_flush(s);
-        s.local_get(self.saved_stack)
-            .global_set(self.injected.stack_global);
+        if self.frame_units.is_some() {
+            s.local_get(self.saved_stack)
+                .global_set(self.injected.stack_global);
+        }
     }
 
     fn charge(&self, s: &mut InstructionSink, segment: Segment) {
@@ -199,6 +264,10 @@ impl BodyWriter<'_> {
     fn check_and_flush(&self, s: &mut InstructionSink) {
         s.local_get(self.gas);
         self.trap_if_negative(s);
+        s.local_get(self.gas).global_set(self.gas_global());
+    }
+
+    fn flush(&self, s: &mut InstructionSink) {
         s.local_get(self.gas).global_set(self.gas_global());
     }
 

@@ -3,8 +3,7 @@
 //! The rewritten module carries two extra mutable globals, exported for the host:
 //! - `__tally_gas` (i64): gas remaining. Each function copies it into a local on entry (so the
 //!   hot counter lives in a register), charges each straight-line segment of code *before* it
-//!   runs ([`plan`] says where), checks the counter on every loop iteration, before every call
-//!   and at every exit, and
+//!   runs ([`plan`] says where), checks the counter on every loop iteration and at every exit, and
 //!   writes it back before calls and returns. Running out stores the negative balance into the
 //!   global and traps, which the VM reports as out of gas.
 //! - `__tally_stack` (i32): stack units remaining. Each function takes its static frame cost
@@ -27,14 +26,11 @@ use wasm_encoder::{
     CodeSection, ConstExpr, ExportKind, ExportSection, GlobalSection, GlobalType, Module,
     RawSection, ValType,
 };
-use wasmparser::{
-    FuncValidator, FunctionBody, Parser, Payload, TypeRef, ValidPayload, Validator,
-    ValidatorResources,
-};
+use wasmparser::{Parser, Payload, TypeRef, ValidPayload, Validator};
 
 use crate::features::contract_features;
 use crate::gas::GasSchedule;
-use body::instrument_body;
+use body::{analyze_body, emit_body, AnalyzedBody};
 
 /// Export name of the injected gas global.
 pub const GAS_GLOBAL: &str = "__tally_gas";
@@ -113,7 +109,8 @@ pub fn instrument(
 ) -> Result<Instrumented, InstrumentError> {
     let mut validator = Validator::new_with_features(contract_features());
     let mut pieces = Vec::new();
-    let mut bodies: Vec<(FuncValidator<ValidatorResources>, FunctionBody)> = Vec::new();
+    let mut bodies: Vec<AnalyzedBody> = Vec::new();
+    let mut table_functions: Vec<u32> = Vec::new();
     let mut imported_globals = 0u32;
     let mut defined_globals = 0u32;
     let mut initial_pages = 0u32;
@@ -122,7 +119,8 @@ pub fn instrument(
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
         if let ValidPayload::Func(to_validate, body) = validator.payload(&payload)? {
-            bodies.push((to_validate.into_validator(Default::default()), body));
+            let validator = to_validate.into_validator(Default::default());
+            bodies.push(analyze_body(validator, &body)?);
         }
         match payload {
             Payload::TypeSection(r) => pieces.push(raw(1, r.range())),
@@ -149,7 +147,16 @@ pub fn instrument(
             }
             Payload::ExportSection(r) => pieces.push(Piece::Exports(r)),
             Payload::StartSection { range, .. } => pieces.push(raw(8, range)),
-            Payload::ElementSection(r) => pieces.push(raw(9, r.range())),
+            Payload::ElementSection(r) => {
+                for element in r.clone() {
+                    if let wasmparser::ElementItems::Functions(functions) = element?.items {
+                        for f in functions {
+                            table_functions.push(f?);
+                        }
+                    }
+                }
+                pieces.push(raw(9, r.range()));
+            }
             Payload::DataCountSection { range, .. } => pieces.push(raw(12, range)),
             Payload::CodeSectionStart { .. } => pieces.push(Piece::Code),
             Payload::DataSection(r) => {
@@ -172,8 +179,8 @@ pub fn instrument(
         max_memory_pages,
     };
     let mut code = CodeSection::new();
-    for (validator, body) in bodies {
-        code.function(&instrument_body(wasm, validator, &body, &injected)?);
+    for (body, frame) in bodies.iter().zip(frame_units(&bodies, &table_functions)) {
+        code.function(&emit_body(wasm, body, frame, &injected));
     }
 
     let mut module = Module::new();
@@ -225,6 +232,36 @@ pub fn instrument(
         initial_pages,
         data_bytes,
     })
+}
+
+/// The stack units each function takes on entry: `None` for leaves; for the others their own
+/// frame plus the largest leaf frame they can call (directly, or through a table).
+fn frame_units(bodies: &[AnalyzedBody], table_functions: &[u32]) -> Vec<Option<u64>> {
+    // Bodies are in function-index order, so a binary search finds one by index.
+    let by_index = |index: u32| {
+        bodies
+            .binary_search_by_key(&index, |b| b.index)
+            .ok()
+            .map(|i| &bodies[i])
+            .filter(|b| b.is_leaf())
+            .map_or(0, |b| b.units)
+    };
+    let table_leaf = table_functions
+        .iter()
+        .map(|f| by_index(*f))
+        .max()
+        .unwrap_or(0);
+    bodies
+        .iter()
+        .map(|body| {
+            if body.is_leaf() {
+                return None;
+            }
+            let direct = body.callees.iter().map(|f| by_index(*f)).max().unwrap_or(0);
+            let indirect = if body.calls_indirect { table_leaf } else { 0 };
+            Some(body.units + direct.max(indirect))
+        })
+        .collect()
 }
 
 fn raw(id: u8, range: Range<usize>) -> Piece<'static> {
