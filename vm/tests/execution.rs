@@ -33,8 +33,8 @@ fn trap_kind(e: &Execution) -> &TrapKind {
     }
 }
 
-/// Asserts the limit = gas_used / gas_used - 1 boundary for a successful run.
-fn assert_exact_boundary(wat: &str, input: &[u8], expected_gas: u64) {
+/// Asserts the limit = gas_used / gas_used - 1 boundary for a successful run; returns the run.
+fn assert_exact_boundary(wat: &str, input: &[u8], expected_gas: u64) -> Execution {
     let first = run(wat, input, 10_000_000);
     assert!(
         matches!(first.outcome, Outcome::Success { .. }),
@@ -49,6 +49,14 @@ fn assert_exact_boundary(wat: &str, input: &[u8], expected_gas: u64) {
     let below = run(wat, input, expected_gas - 1);
     assert_eq!(trap_kind(&below), &TrapKind::OutOfGas);
     assert_eq!(below.gas_used, expected_gas - 1);
+    first
+}
+
+/// A successful outcome returning `value` as 4 little-endian bytes.
+fn returns_u32(value: u32) -> Outcome {
+    Outcome::Success {
+        return_data: value.to_le_bytes().to_vec(),
+    }
 }
 
 const ADD: &str = r#"(module
@@ -63,14 +71,8 @@ fn straight_line_gas_is_exact() {
     // instantiation 1000 + 1 page * 200                                 = 1200
     // segment: 5 consts * 1 + i32.add 1 + i32.store 2 + call 8           =   16
     // set_return: 60 + 3 per started 32-byte word (4 bytes -> 1 word)     =   63
-    assert_exact_boundary(ADD, &[], 1279);
-    let e = run(ADD, &[], 1279);
-    assert_eq!(
-        e.outcome,
-        Outcome::Success {
-            return_data: 42u32.to_le_bytes().to_vec()
-        }
-    );
+    let e = assert_exact_boundary(ADD, &[], 1279);
+    assert_eq!(e.outcome, returns_u32(42));
 }
 
 const SUM_LOOP: &str = r#"(module
@@ -92,14 +94,8 @@ fn loop_gas_is_exact() {
     // loop body, 10 iterations: 8 local/const/int ops + br_if, 10 each   =  100
     // after the loop: 2 consts + local.get + store 2 + 2 consts + call 8  =   14
     // set_return                                                         =   63
-    assert_exact_boundary(SUM_LOOP, &[], 1379);
-    let e = run(SUM_LOOP, &[], 1379);
-    assert_eq!(
-        e.outcome,
-        Outcome::Success {
-            return_data: 55u32.to_le_bytes().to_vec()
-        }
-    );
+    let e = assert_exact_boundary(SUM_LOOP, &[], 1379);
+    assert_eq!(e.outcome, returns_u32(55));
 }
 
 const NESTED_LOOPS: &str = r#"(module
@@ -125,14 +121,8 @@ fn nested_loop_gas_is_exact() {
     // outer iteration end, 3 times: 4 local/const/int ops + br_if     =   15
     // after the loops: const, local.get, store 2, 2 consts, call 8     =   14
     // set_return                                                      =   63
-    assert_exact_boundary(NESTED_LOOPS, &[], 1408);
-    let e = run(NESTED_LOOPS, &[], 1408);
-    assert_eq!(
-        e.outcome,
-        Outcome::Success {
-            return_data: 12u32.to_le_bytes().to_vec()
-        }
-    );
+    let e = assert_exact_boundary(NESTED_LOOPS, &[], 1408);
+    assert_eq!(e.outcome, returns_u32(12));
 }
 
 #[test]

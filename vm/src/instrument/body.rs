@@ -127,7 +127,7 @@ pub(super) fn emit_body(
         frame_units: frame_units.map(|u| u.min(i32::MAX as u64) as i32),
     };
 
-    let plan = plan(&ops, injected.schedule);
+    let plan = plan(ops, injected.schedule);
     let mut function = Function::new(locals);
     writer.prologue(&mut function.instructions());
     let last = ops.len().saturating_sub(1);
