@@ -141,6 +141,22 @@ fn loop_left_through_br_table_gas_is_exact() {
 }
 
 #[test]
+fn branch_to_the_function_label_is_charged_like_a_return() {
+    // `br 0` at function level returns: instantiation 1000 + const, drop, br = 1003.
+    let wat = r#"(module (func (export "call") (drop (i32.const 1)) (br 0)))"#;
+    assert_exact_boundary(wat, &[], 1003);
+}
+
+#[test]
+fn multi_value_function_returning_through_a_branch_is_charged() {
+    // $pair: 2 local.get + br = 3; entry: const + call 8 = 9, then 2 drops = 2.
+    let wat = r#"(module
+      (func $pair (param i32) (result i32 i32) (local.get 0) (local.get 0) (br 0))
+      (func (export "call") (call $pair (i32.const 7)) (drop) (drop)))"#;
+    assert_exact_boundary(wat, &[], 1000 + 3 + 9 + 2);
+}
+
+#[test]
 fn out_of_gas_inside_a_loop_uses_the_whole_limit() {
     let e = run(SUM_LOOP, &[], 1250);
     assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);

@@ -106,6 +106,7 @@ pub(super) fn emit_body(
     wasm: &[u8],
     body: &AnalyzedBody,
     frame_units: Option<u64>,
+    wrapper: BlockType,
     injected: &Injected,
 ) -> Function {
     let AnalyzedBody {
@@ -130,6 +131,8 @@ pub(super) fn emit_body(
     let plan = plan(ops, injected.schedule);
     let mut function = Function::new(locals);
     writer.prologue(&mut function.instructions());
+    // Branches to the function's own label land at the end of this block, before the epilogue.
+    function.instructions().block(wrapper);
     let last = ops.len().saturating_sub(1);
     for (i, (op, offset)) in ops.iter().enumerate() {
         if let Some(segment) = plan.segments[i] {
@@ -151,6 +154,7 @@ pub(super) fn emit_body(
                 function.raw(bytes.iter().copied());
             }
             Operator::End if i == last => {
+                function.instructions().end();
                 writer.epilogue(&mut function.instructions());
                 function.raw(bytes.iter().copied());
             }

@@ -17,6 +17,7 @@
 
 mod body;
 mod plan;
+mod types;
 
 use std::ops::Range;
 
@@ -31,6 +32,7 @@ use wasmparser::{Parser, Payload, TypeRef, ValidPayload, Validator};
 use crate::features::contract_features;
 use crate::gas::GasSchedule;
 use body::{analyze_body, emit_body, AnalyzedBody};
+use types::Types;
 
 /// Export name of the injected gas global.
 pub const GAS_GLOBAL: &str = "__tally_gas";
@@ -77,6 +79,7 @@ impl<E: std::fmt::Display> From<wasm_encoder::reencode::Error<E>> for Instrument
 /// Pieces of the original module, in their original order.
 enum Piece<'a> {
     Raw { id: u8, range: Range<usize> },
+    Types(wasmparser::TypeSectionReader<'a>),
     Globals(wasmparser::GlobalSectionReader<'a>),
     Exports(wasmparser::ExportSectionReader<'a>),
     Code,
@@ -111,6 +114,8 @@ pub fn instrument(
     let mut pieces = Vec::new();
     let mut bodies: Vec<AnalyzedBody> = Vec::new();
     let mut table_functions: Vec<u32> = Vec::new();
+    let mut types = Types::default();
+    let mut function_types: Vec<u32> = Vec::new();
     let mut imported_globals = 0u32;
     let mut defined_globals = 0u32;
     let mut initial_pages = 0u32;
@@ -123,7 +128,10 @@ pub fn instrument(
             bodies.push(analyze_body(validator, &body)?);
         }
         match payload {
-            Payload::TypeSection(r) => pieces.push(raw(1, r.range())),
+            Payload::TypeSection(r) => {
+                types = Types::read(r.clone())?;
+                pieces.push(Piece::Types(r));
+            }
             Payload::ImportSection(r) => {
                 for import in r.clone().into_imports() {
                     if matches!(import?.ty, TypeRef::Global(_)) {
@@ -132,7 +140,12 @@ pub fn instrument(
                 }
                 pieces.push(raw(2, r.range()));
             }
-            Payload::FunctionSection(r) => pieces.push(raw(3, r.range())),
+            Payload::FunctionSection(r) => {
+                for ty in r.clone() {
+                    function_types.push(ty?);
+                }
+                pieces.push(raw(3, r.range()));
+            }
             Payload::TableSection(r) => pieces.push(raw(4, r.range())),
             Payload::MemorySection(r) => {
                 if let Some(memory) = r.clone().into_iter().next() {
@@ -179,8 +192,14 @@ pub fn instrument(
         max_memory_pages,
     };
     let mut code = CodeSection::new();
-    for (body, frame) in bodies.iter().zip(frame_units(&bodies, &table_functions)) {
-        code.function(&emit_body(wasm, body, frame, &injected));
+    let frames = frame_units(&bodies, &table_functions);
+    for ((body, frame), type_index) in bodies.iter().zip(frames).zip(&function_types) {
+        let results = types
+            .func(*type_index)
+            .map(|f| f.results().to_vec())
+            .ok_or_else(|| InstrumentError::Malformed("function without a type".into()))?;
+        let wrapper = types.block_for(&results)?;
+        code.function(&emit_body(wasm, body, frame, wrapper, &injected));
     }
 
     let mut module = Module::new();
@@ -189,6 +208,7 @@ pub fn instrument(
     for piece in &pieces {
         let order = match piece {
             Piece::Raw { id, .. } => section_order(*id),
+            Piece::Types(_) => 1,
             Piece::Globals(_) => 6,
             Piece::Exports(_) => 7,
             Piece::Code => section_order(10),
@@ -206,6 +226,15 @@ pub fn instrument(
                 module.section(&RawSection {
                     id: *id,
                     data: &wasm[range.clone()],
+                });
+            }
+            Piece::Types(r) if types.changed() => {
+                module.section(&types.section(r.clone())?);
+            }
+            Piece::Types(r) => {
+                module.section(&RawSection {
+                    id: 1,
+                    data: &wasm[r.range()],
                 });
             }
             Piece::Globals(r) => {
