@@ -3,7 +3,7 @@
 //! recompile them after a restart.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use thiserror::Error;
 use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
@@ -86,17 +86,33 @@ pub struct Vm<H: Host> {
     cache: Mutex<HashMap<[u8; 32], Arc<CompiledModule<H>>>>,
 }
 
+/// The process-wide engine for a set of module limits: VMs with the same limits share one
+/// engine (and so one pooling allocator and one code registry), as wasmtime intends.
+fn shared_engine(limits: &ModuleLimits) -> Result<Engine, VmError> {
+    static ENGINES: OnceLock<Mutex<Vec<(ModuleLimits, Engine)>>> = OnceLock::new();
+    let mut engines = ENGINES
+        .get_or_init(Default::default)
+        .lock()
+        // Only pushes happen under the lock, so a poisoned list is still consistent.
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, engine)) = engines.iter().find(|(l, _)| l == limits) {
+        return Ok(engine.clone());
+    }
+    let engine = Engine::new(&engine_config(limits, true)).map_err(VmError::engine)?;
+    engines.push((limits.clone(), engine.clone()));
+    Ok(engine)
+}
+
 /// Magic bytes and format version of a serialized module.
 const ARTIFACT_MAGIC: &[u8; 8] = b"TALLYMOD";
 const ARTIFACT_VERSION: u32 = 1;
 const ARTIFACT_HEADER: usize = 8 + 4 + 32 + 32 + 8 + 32;
 
 impl<H: Host> Vm<H> {
-    /// Creates a VM with its own engine (pooling allocator on).
+    /// Creates a VM. VMs with the same module limits share one wasmtime engine per process.
     pub fn new(config: VmConfig) -> Result<Self, VmError> {
         config.schedule.check()?;
-        let engine =
-            Engine::new(&engine_config(&config.module_limits, true)).map_err(VmError::engine)?;
+        let engine = shared_engine(&config.module_limits)?;
         let mut linker = Linker::new(&engine);
         crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
         let schedule_hash = config.schedule.hash();
