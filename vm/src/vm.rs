@@ -77,13 +77,16 @@ impl<H: Host> CompiledModule<H> {
     }
 }
 
+/// A compiled module is identified by the gas schedule it was instrumented for and its code.
+type CacheKey = ([u8; 32], [u8; 32]);
+
 /// The contract execution engine.
 pub struct Vm<H: Host> {
     pub(crate) engine: Engine,
     linker: Linker<Ctx<H>>,
     pub(crate) config: Arc<VmConfig>,
     schedule_hash: [u8; 32],
-    cache: Mutex<HashMap<[u8; 32], Arc<CompiledModule<H>>>>,
+    cache: Mutex<HashMap<CacheKey, Arc<CompiledModule<H>>>>,
 }
 
 /// The process-wide engine for a set of module limits: VMs with the same limits share one
@@ -240,15 +243,18 @@ impl<H: Host> Vm<H> {
             instantiation_gas,
             exports,
         });
-        self.lock_cache().insert(code_hash, compiled.clone());
+        self.lock_cache()
+            .insert((self.schedule_hash, code_hash), compiled.clone());
         Ok(compiled)
     }
 
     fn cached(&self, code_hash: &[u8; 32]) -> Option<Arc<CompiledModule<H>>> {
-        self.lock_cache().get(code_hash).cloned()
+        self.lock_cache()
+            .get(&(self.schedule_hash, *code_hash))
+            .cloned()
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<CompiledModule<H>>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Arc<CompiledModule<H>>>> {
         // A panic while holding the lock cannot leave the map inconsistent (single insert/get),
         // so a poisoned lock is still usable.
         self.cache
