@@ -31,7 +31,7 @@ mod types;
 use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
 
 pub use error::{Cap, Feature, TypeUse, ValidationError};
-pub use sections::{MEMORY_EXPORT, RESERVED_EXPORT_PREFIX};
+pub use sections::{LINKER_GLOBAL_EXPORTS, MEMORY_EXPORT, RESERVED_EXPORT_PREFIX};
 
 use crate::features::contract_features;
 use crate::host_abi::HostFn;

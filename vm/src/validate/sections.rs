@@ -25,6 +25,10 @@ pub const RESERVED_EXPORT_PREFIX: &str = "__tally";
 /// The only name the memory may be exported under.
 pub const MEMORY_EXPORT: &str = "memory";
 
+/// Immutable i32 globals that the WebAssembly linker (`wasm-ld`, used by rustc and clang)
+/// exports from every `cdylib`. They are accepted, and inert: the host never reads them.
+pub const LINKER_GLOBAL_EXPORTS: [&str; 2] = ["__data_end", "__heap_base"];
+
 /// Policy state accumulated over the payloads of one module.
 pub(super) struct ModuleChecker<'l> {
     limits: &'l ModuleLimits,
@@ -34,6 +38,8 @@ pub(super) struct ModuleChecker<'l> {
     /// Type index of every function, imported first.
     function_types: Vec<u32>,
     imports: Vec<HostFn>,
+    /// Type of every defined global (imported globals are rejected).
+    globals: Vec<wasmparser::GlobalType>,
     memory: Option<MemorySummary>,
     entry_points: Vec<String>,
     bodies_seen: u32,
@@ -54,6 +60,7 @@ impl<'l> ModuleChecker<'l> {
             types: Vec::new(),
             function_types: Vec::new(),
             imports: Vec::new(),
+            globals: Vec::new(),
             memory: None,
             entry_points: Vec::new(),
             bodies_seen: 0,
@@ -352,6 +359,7 @@ impl<'l> ModuleChecker<'l> {
             };
             check_value_type(global.ty.content_type, used_in, offset)?;
             check_const_expr(&global.init_expr)?;
+            self.globals.push(global.ty);
         }
         Ok(())
     }
@@ -377,6 +385,7 @@ impl<'l> ModuleChecker<'l> {
             }),
             ExternalKind::Func if name == MEMORY_EXPORT => Err(reserved(name, "the memory")),
             ExternalKind::Func => self.entry_point(name, export.index),
+            ExternalKind::Global if self.is_linker_global(name, export.index) => Ok(()),
             ExternalKind::Table | ExternalKind::Global | ExternalKind::Tag => {
                 Err(ValidationError::ForbiddenExport {
                     name: name.to_string(),
@@ -389,6 +398,15 @@ impl<'l> ModuleChecker<'l> {
                 offset,
             )),
         }
+    }
+
+    /// Whether a global export is one of the inert linker-generated ones.
+    fn is_linker_global(&self, name: &str, global: u32) -> bool {
+        LINKER_GLOBAL_EXPORTS.contains(&name)
+            && self
+                .globals
+                .get(global as usize)
+                .is_some_and(|ty| !ty.mutable && ty.content_type == wasmparser::ValType::I32)
     }
 
     /// Records an exported function as an entry point if its type is `[] -> []`.

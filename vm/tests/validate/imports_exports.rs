@@ -148,6 +148,31 @@ fn global_and_table_exports_are_rejected() {
 }
 
 #[test]
+fn linker_generated_globals_are_accepted_only_as_immutable_i32() {
+    // What rustc/wasm-ld put in every cdylib.
+    accept(
+        r#"(module (memory (export "memory") 1)
+             (global (export "__data_end") i32 (i32.const 1024))
+             (global (export "__heap_base") i32 (i32.const 2048))
+             (func (export "call")))"#,
+    );
+    let error =
+        reject_policy(r#"(module (global (export "__heap_base") (mut i32) (i32.const 0)))"#);
+    assert_eq!(
+        error,
+        ValidationError::ForbiddenExport {
+            name: "__heap_base".into(),
+            kind: "global"
+        }
+    );
+    let error = reject_policy(r#"(module (global (export "__data_end") i64 (i64.const 0)))"#);
+    assert!(
+        matches!(error, ValidationError::ForbiddenExport { .. }),
+        "{error}"
+    );
+}
+
+#[test]
 fn entry_points_must_have_type_void_to_void() {
     let error = reject_policy(r#"(module (func) (func (export "call") (param i32)))"#);
     assert_eq!(
