@@ -35,6 +35,21 @@ fn example_runs_with_exact_gas_and_result() {
     assert_eq!(v["return_data"], "0x14a3070000000000");
     assert_eq!(v["gas_used"], 14411);
     assert_eq!(v["trap"], serde_json::Value::Null);
+    // 1200 instantiation + 3 host calls; the rest is instructions.
+    assert_eq!(v["gas"]["instantiation"], 1200);
+    assert_eq!(
+        v["gas"]["host"]["input_size"],
+        serde_json::json!({ "calls": 1, "gas": 40 })
+    );
+    assert_eq!(
+        v["gas"]["host"]["input_read"],
+        serde_json::json!({ "calls": 1, "gas": 63 })
+    );
+    assert_eq!(
+        v["gas"]["host"]["set_return"],
+        serde_json::json!({ "calls": 1, "gas": 63 })
+    );
+    assert_eq!(v["gas"]["instructions"], 14411 - 1200 - 40 - 63 - 63);
 }
 
 #[test]

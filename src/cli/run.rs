@@ -115,10 +115,26 @@ impl Report<'_> {
             .iter()
             .map(|l| json!({ "topics": l.topics.iter().map(|t| hex0x(t)).collect::<Vec<_>>(), "data": hex0x(&l.data) }))
             .collect();
+        let b = &self.execution.breakdown;
+        let host: serde_json::Map<String, serde_json::Value> = b
+            .host
+            .iter()
+            .map(|(f, g)| {
+                (
+                    f.name().to_string(),
+                    json!({ "calls": g.calls, "gas": g.gas }),
+                )
+            })
+            .collect();
         json!({
             "status": outcome.status(),
             "gas_used": self.execution.gas_used,
             "gas_limit": self.gas_limit,
+            "gas": {
+                "instantiation": b.instantiation,
+                "instructions": b.instructions,
+                "host": host,
+            },
             "return_data": hex0x(outcome.data()),
             "trap": trap,
             "logs": logs,
@@ -138,6 +154,24 @@ impl Report<'_> {
             "gas used:    {} (limit {})\n",
             self.execution.gas_used, self.gas_limit
         ));
+        let b = &self.execution.breakdown;
+        out.push_str(&format!(
+            "  {:<18} {:>12}\n",
+            "instantiation", b.instantiation
+        ));
+        out.push_str(&format!(
+            "  {:<18} {:>12}\n",
+            "instructions", b.instructions
+        ));
+        for (f, g) in &b.host {
+            let calls = if g.calls == 1 { "call" } else { "calls" };
+            out.push_str(&format!(
+                "  {:<18} {:>12}  ({} {calls})\n",
+                f.name(),
+                g.gas,
+                g.calls
+            ));
+        }
         match outcome {
             Outcome::Success { return_data } => {
                 out.push_str(&format!("return data: {}\n", hex0x(return_data)))

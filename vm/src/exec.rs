@@ -8,7 +8,7 @@ use wasmtime::{Global, Memory, Store, Trap, Val};
 use crate::host::{Host, HostError};
 use crate::host_abi::HostFn;
 use crate::limits::ExecutionLimits;
-use crate::outcome::{Execution, Outcome, TrapKind};
+use crate::outcome::{Execution, GasBreakdown, HostGas, Outcome, TrapKind};
 use crate::vm::{CompiledModule, Vm, VmConfig, VmError};
 
 /// Largest gas limit an execution accepts; larger limits are clamped to it. Far above any real
@@ -63,6 +63,8 @@ pub struct Ctx<H> {
     pub(crate) gas: Option<Global>,
     pub(crate) stack: Option<Global>,
     pub(crate) config: Arc<VmConfig>,
+    /// Gas per host function, indexed by `HostFn as usize`.
+    pub(crate) host_gas: [HostGas; HostFn::ALL.len()],
 }
 
 /// The result of [`Vm::execute`]: the outcome and the host handed back.
@@ -109,6 +111,7 @@ impl<H: Host> Vm<H> {
             gas: None,
             stack: None,
             config: self.config.clone(),
+            host_gas: [HostGas::default(); HostFn::ALL.len()],
         };
         let mut store = Store::new(&self.engine, ctx);
         let result = run(&mut store, module, entry, limit, limits);
@@ -119,13 +122,37 @@ impl<H: Host> Vm<H> {
                     Outcome::Trap { .. } => limit,
                     _ => limit - remaining.min(limit),
                 };
+                let breakdown = breakdown(&ctx.host_gas, module.instantiation_gas, gas_used);
                 Ok(Executed {
-                    execution: Execution { outcome, gas_used },
+                    execution: Execution {
+                        outcome,
+                        gas_used,
+                        breakdown,
+                    },
                     host: ctx.host,
                 })
             }
             Err(e) => Err((e, ctx.host)),
         }
+    }
+}
+
+/// Splits `gas_used` into instantiation, host functions and (the rest) instructions.
+fn breakdown(host_gas: &[HostGas], instantiation: u64, gas_used: u64) -> GasBreakdown {
+    let host: std::collections::BTreeMap<HostFn, HostGas> = HostFn::ALL
+        .iter()
+        .zip(host_gas)
+        .filter(|(_, g)| g.calls > 0)
+        .map(|(f, g)| (*f, *g))
+        .collect();
+    let instantiation = instantiation.min(gas_used);
+    let host_total: u64 = host.values().map(|g| g.gas).sum();
+    GasBreakdown {
+        instantiation,
+        instructions: gas_used
+            .saturating_sub(instantiation)
+            .saturating_sub(host_total),
+        host,
     }
 }
 

@@ -252,6 +252,9 @@ fn charge<H: Host>(c: &mut C<H>, f: HostFn, bytes: u64) -> R<()> {
     match left {
         Some(left) if left >= 0 => {
             set_gas(c, left);
+            let used = &mut c.data_mut().host_gas[f as usize];
+            used.calls += 1;
+            used.gas += cost;
             Ok(())
         }
         _ => {
@@ -288,10 +291,12 @@ fn with_host<H: Host, T>(
     f: HostFn,
     work: impl FnOnce(&mut H, &mut GasMeter) -> Result<T, crate::host::HostError>,
 ) -> R<T> {
-    let mut meter = GasMeter::new(gas_remaining(c).max(0) as u64);
+    let before = gas_remaining(c).max(0) as u64;
+    let mut meter = GasMeter::new(before);
     let result = work(&mut c.data_mut().host, &mut meter);
     // The meter only ever decreases from a value that fit in i64.
     set_gas(c, meter.remaining() as i64);
+    c.data_mut().host_gas[f as usize].gas += before - meter.remaining();
     result.map_err(|e| HostExit::from_host(e, f))
 }
 

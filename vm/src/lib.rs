@@ -29,7 +29,7 @@ pub use host::{Host, HostError, ScratchHost};
 pub use host_abi::{AbiType, HostFn, HOST_MODULE};
 pub use host_fns::MAX_LOG_TOPICS;
 pub use limits::{ExecutionLimits, ModuleLimits, WASM_PAGE_SIZE};
-pub use outcome::{Execution, Outcome, TrapKind};
+pub use outcome::{Execution, GasBreakdown, HostGas, Outcome, TrapKind};
 pub use validate::{validate, ModuleSummary, ValidationError};
 pub use vm::{CompiledModule, Vm, VmConfig, VmError};
 

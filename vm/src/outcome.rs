@@ -1,5 +1,6 @@
 //! The result of one execution: success, revert or a typed trap, always with the gas used.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::host_abi::HostFn;
@@ -10,6 +11,27 @@ pub struct Execution {
     pub outcome: Outcome,
     /// Gas charged, instantiation included. A trap uses the whole gas limit.
     pub gas_used: u64,
+    /// Where `gas_used` went.
+    pub breakdown: GasBreakdown,
+}
+
+/// `gas_used` split by what charged it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GasBreakdown {
+    /// Instantiating the module.
+    pub instantiation: u64,
+    /// The instrumented code: instructions, memory growth and bulk memory. For a trap this also
+    /// holds the rest of the limit, which the trap forfeits.
+    pub instructions: u64,
+    /// Each host function called: its schedule cost plus whatever the host charged.
+    pub host: BTreeMap<HostFn, HostGas>,
+}
+
+/// Calls to one host function and the gas they used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostGas {
+    pub calls: u64,
+    pub gas: u64,
 }
 
 /// How an execution ended.

@@ -5,7 +5,8 @@
 //! comment so that a schedule change shows up here, in review.
 
 use tally_vm::{
-    Execution, ExecutionLimits, GasSchedule, HostFn, Outcome, ScratchHost, TrapKind, Vm, VmConfig,
+    Execution, ExecutionLimits, GasBreakdown, GasSchedule, HostFn, HostGas, Outcome, ScratchHost,
+    TrapKind, Vm, VmConfig,
 };
 
 fn vm() -> Vm<ScratchHost> {
@@ -187,9 +188,23 @@ fn host_functions_charge_per_word() {
     // segment 2: local.set, 2 consts, local.get, call 8 = 12     -> 12;  input_read 60 + 3 * 3 words (70 bytes)
     // segment 3: const, local.get, call 8 = 10                   -> 10;  set_return 60 + 3 * 3
     let input = vec![7u8; 70];
-    assert_exact_boundary(ECHO, &input, 1200 + 8 + 40 + 12 + 69 + 10 + 69);
-    let e = run(ECHO, &input, 10_000);
+    let e = assert_exact_boundary(ECHO, &input, 1200 + 8 + 40 + 12 + 69 + 10 + 69);
     assert_eq!(e.outcome, Outcome::Success { return_data: input });
+    let host = |calls, gas| HostGas { calls, gas };
+    assert_eq!(
+        e.breakdown,
+        GasBreakdown {
+            instantiation: 1200,
+            instructions: 8 + 12 + 10,
+            host: [
+                (HostFn::InputSize, host(1, 40)),
+                (HostFn::InputRead, host(1, 69)),
+                (HostFn::SetReturn, host(1, 69)),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    );
 }
 
 const REVERT: &str = r#"(module
