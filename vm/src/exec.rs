@@ -101,6 +101,9 @@ impl<H: Host> Vm<H> {
         limits: ExecutionLimits,
         host: H,
     ) -> Result<Executed<H>, (VmError, H)> {
+        if !wasmtime::Engine::same(&self.engine, module.module.engine()) {
+            return Err((VmError::ForeignModule, host));
+        }
         let limit = gas_limit.min(MAX_GAS_LIMIT);
         let ctx = Ctx {
             host,

@@ -35,6 +35,8 @@ pub enum VmError {
     Schedule(#[from] ScheduleError),
     #[error("wasmtime: {0}")]
     Engine(String),
+    #[error("the module was compiled by a VM with other module limits")]
+    ForeignModule,
     #[error("serialized module rejected: {0}")]
     Artifact(&'static str),
     #[error(transparent)]

@@ -682,3 +682,26 @@ fn stack_budget_is_exhausted_long_before_a_small_native_stack() {
     let e = handle.join().unwrap();
     assert_eq!(trap_kind(&e), &TrapKind::StackExhausted);
 }
+
+#[test]
+fn module_from_a_vm_with_other_limits_is_refused() {
+    let code = wat::parse_str(ADD).unwrap();
+    let module = vm().compile(&code).unwrap();
+    let other: Vm<ScratchHost> = Vm::new(VmConfig {
+        module_limits: tally_vm::ModuleLimits {
+            max_memory_pages: 128,
+            ..Default::default()
+        },
+        ..VmConfig::default()
+    })
+    .unwrap();
+    let err = other
+        .execute(&module, "call", vec![], 10_000, ScratchHost::default())
+        .err()
+        .unwrap()
+        .0;
+    assert_eq!(
+        err.to_string(),
+        "the module was compiled by a VM with other module limits"
+    );
+}
