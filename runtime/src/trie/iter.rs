@@ -1,17 +1,18 @@
 //! Iteration over a [`Trie`]'s entries in key order, loading stored nodes as it goes.
 
+use super::edit::load_node;
 use super::error::{path_hex, TrieError};
-use super::merkle::{load_node, Trie};
+use super::merkle::Trie;
 use super::nibbles::pack;
-use super::node::{Kind, Node};
+use super::node::{Branch, Extension, Leaf, Node, Slot};
 use super::store::NodeStore;
 
 /// One iterator item: a key and its value, or the error that ended the iteration.
 pub type TrieEntry = Result<(Vec<u8>, Vec<u8>), TrieError>;
 
 enum Item<'a> {
-    Borrowed(&'a Node),
-    Owned(Box<Node>),
+    Borrowed(&'a Slot),
+    Owned(Slot),
 }
 
 /// Iterator over `(key, value)` pairs in ascending key order. Stops after the first error.
@@ -23,9 +24,11 @@ pub struct TrieIter<'a, S: NodeStore> {
 impl<S: NodeStore> Trie<S> {
     /// Iterates over all entries in ascending key order.
     pub fn iter(&self) -> TrieIter<'_, S> {
-        let stack = match self.root_node() {
-            Some(root) => vec![(Vec::new(), Item::Borrowed(root))],
-            None => Vec::new(),
+        let root = self.root_slot();
+        let stack = if root.is_empty() {
+            Vec::new()
+        } else {
+            vec![(Vec::new(), Item::Borrowed(root))]
         };
         TrieIter { trie: self, stack }
     }
@@ -60,33 +63,41 @@ impl<S: NodeStore> Iterator for TrieIter<'_, S> {
     fn next(&mut self) -> Option<Self::Item> {
         while let Some((path, item)) = self.stack.pop() {
             let result = match item {
-                Item::Borrowed(node) => match &node.kind {
-                    Kind::Leaf { path: p, value } => Some(entry(path, p, value.clone())),
-                    Kind::Extension { path: p, child } => {
-                        self.stack.push((joined(&path, p), Item::Borrowed(child)));
+                Item::Borrowed(slot) => match &slot.node {
+                    Some(Node::Leaf(leaf)) => Some(entry(path, &leaf.path, leaf.value.to_vec())),
+                    Some(Node::Extension(ext)) => {
+                        self.stack
+                            .push((joined(&path, &ext.path), Item::Borrowed(&ext.child)));
                         None
                     }
-                    Kind::Branch { children, value } => {
-                        for (i, child) in children.iter().enumerate().rev() {
-                            if let Some(child) = child {
+                    Some(Node::Branch(branch)) => {
+                        for (i, child) in branch.children.iter().enumerate().rev() {
+                            if !child.is_empty() {
                                 // i < 16, so the cast is lossless.
                                 let p = joined(&path, &[i as u8]);
                                 self.stack.push((p, Item::Borrowed(child)));
                             }
                         }
-                        value.clone().map(|v| entry(path, &[], v))
+                        branch.value.clone().map(|v| entry(path, &[], v))
                     }
-                    Kind::Stub(hash) => self.load(path, node.stored.unwrap_or_default(), hash),
+                    None => self.load(path, slot),
                 },
-                Item::Owned(node) => match node.kind {
-                    Kind::Leaf { path: p, value } => Some(entry(path, &p, value)),
-                    Kind::Extension { path: p, child } => {
+                Item::Owned(slot) => match slot.node {
+                    Some(Node::Leaf(leaf)) => {
+                        let Leaf { path: p, value, .. } = *leaf;
+                        Some(entry(path, &p, value.into_vec()))
+                    }
+                    Some(Node::Extension(ext)) => {
+                        let Extension { path: p, child, .. } = *ext;
                         self.stack.push((joined(&path, &p), Item::Owned(child)));
                         None
                     }
-                    Kind::Branch { children, value } => {
+                    Some(Node::Branch(branch)) => {
+                        let Branch {
+                            children, value, ..
+                        } = *branch;
                         for (i, child) in children.into_iter().enumerate().rev() {
-                            if let Some(child) = child {
+                            if !child.is_empty() {
                                 // i < 16, so the cast is lossless.
                                 let p = joined(&path, &[i as u8]);
                                 self.stack.push((p, Item::Owned(child)));
@@ -94,7 +105,7 @@ impl<S: NodeStore> Iterator for TrieIter<'_, S> {
                         }
                         value.map(|v| entry(path, &[], v))
                     }
-                    Kind::Stub(hash) => self.load(path, node.stored.unwrap_or_default(), &hash),
+                    None => self.load(path, &slot),
                 },
             };
             if let Some(result) = result {
@@ -109,17 +120,24 @@ impl<S: NodeStore> Iterator for TrieIter<'_, S> {
 }
 
 impl<S: NodeStore> TrieIter<'_, S> {
-    /// Loads a stored node and pushes it; yields only an error.
-    fn load(&mut self, path: Vec<u8>, version: u64, hash: &[u8; 32]) -> Option<TrieEntry> {
+    /// Loads a stub and pushes it; yields only an error.
+    fn load(&mut self, path: Vec<u8>, stub: &Slot) -> Option<TrieEntry> {
+        let hash = stub.cache.and_then(|r| r.as_hash().copied())?;
+        let version = stub.version.unwrap_or_default();
         match load_node(
             self.trie.store(),
             self.trie.namespace(),
             version,
             &path,
-            hash,
+            &hash,
         ) {
             Ok(node) => {
-                self.stack.push((path, Item::Owned(node)));
+                let loaded = Slot {
+                    node: Some(node),
+                    cache: stub.cache,
+                    version: stub.version,
+                };
+                self.stack.push((path, Item::Owned(loaded)));
                 None
             }
             Err(e) => Some(Err(e)),

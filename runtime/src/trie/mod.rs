@@ -2,7 +2,9 @@
 //! ([`verify_proof`]) and node stores ([`store::MemoryStore`], [`store::redb::RedbStore`]).
 
 mod codec;
+mod edit;
 pub mod error;
+mod hashing;
 mod iter;
 mod merkle;
 pub mod nibbles;
@@ -16,7 +18,7 @@ pub use codec::{keccak256, Hash, EMPTY_ROOT};
 pub use error::{ProofError, StoreError, TrieError};
 pub use iter::{TrieEntry, TrieIter};
 pub use merkle::{Trie, TrieCommit};
-pub use ordered::{ordered_root, ordered_root_unsorted};
+pub use ordered::{ordered_root, ordered_root_on, ordered_root_unsorted};
 pub use proof::verify_proof;
 pub use secure::{verify_secure_proof, SecureTrie};
 pub use store::memory::MemoryStore;

@@ -13,6 +13,16 @@ pub fn unpack(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`unpack`] without a heap allocation for keys of up to 32 bytes (the common case).
+pub(crate) fn unpack_small(bytes: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
+    let mut out = smallvec::SmallVec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(b >> 4);
+        out.push(b & 0x0f);
+    }
+    out
+}
+
 /// Packs an even number of nibbles back into bytes. Returns `None` for an odd count.
 pub fn pack(nibbles: &[u8]) -> Option<Vec<u8>> {
     if !nibbles.len().is_multiple_of(2) {

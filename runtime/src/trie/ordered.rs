@@ -10,7 +10,7 @@ const PARALLEL_MIN: usize = 50_000;
 /// Nibble `i` of `key`.
 fn nibble(key: &[u8], i: usize) -> u8 {
     let b = key[i / 2];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         b >> 4
     } else {
         b & 0x0f
@@ -108,8 +108,19 @@ impl Builder {
 }
 
 /// The root of the trie holding exactly `entries`, which must be sorted by key with no
-/// duplicate keys and no empty values (use [`ordered_root_unsorted`] otherwise).
+/// duplicate keys and no empty values (use [`ordered_root_unsorted`] otherwise). Uses all
+/// available cores for large inputs.
 pub fn ordered_root<K, V>(entries: &[(K, V)]) -> Hash
+where
+    K: AsRef<[u8]> + Sync,
+    V: AsRef<[u8]> + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    ordered_root_on(entries, threads)
+}
+
+/// [`ordered_root`] using at most `threads` threads (1: the calling thread only).
+pub fn ordered_root_on<K, V>(entries: &[(K, V)], threads: usize) -> Hash
 where
     K: AsRef<[u8]> + Sync,
     V: AsRef<[u8]> + Sync,
@@ -117,7 +128,6 @@ where
     if entries.is_empty() {
         return EMPTY_ROOT;
     }
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if entries.len() < PARALLEL_MIN || threads < 2 {
         return Builder::new().node(entries, 0).node_hash();
     }

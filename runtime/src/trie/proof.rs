@@ -3,10 +3,12 @@
 //! RLP, and also accepts proofs that list embedded nodes separately (as alloy-trie does).
 
 use super::codec::{decode_node, keccak256, ChildRef, Decoded, Hash, EMPTY_ROOT};
+use super::edit::load_node;
 use super::error::{ProofError, TrieError};
-use super::merkle::{encode_current, load_node, Trie};
+use super::hashing::encode_current;
+use super::merkle::Trie;
 use super::nibbles::unpack;
-use super::node::{Kind, Node};
+use super::node::{Node, Slot};
 use super::store::NodeStore;
 
 impl<S: NodeStore> Trie<S> {
@@ -15,43 +17,49 @@ impl<S: NodeStore> Trie<S> {
     pub fn proof(&mut self, key: &[u8]) -> Result<Vec<Vec<u8>>, TrieError> {
         self.root();
         let mut out = Vec::new();
-        if let Some(root) = self.root_node() {
-            self.prove_in(root, &mut Vec::new(), &unpack(key), true, &mut out)?;
-        }
+        self.prove_in(
+            self.root_slot(),
+            &mut Vec::new(),
+            &unpack(key),
+            true,
+            &mut out,
+        )?;
         Ok(out)
     }
 
     fn prove_in(
         &self,
-        node: &Node,
+        slot: &Slot,
         path: &mut Vec<u8>,
         key: &[u8],
         is_root: bool,
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), TrieError> {
-        if let Kind::Stub(hash) = &node.kind {
-            let version = node.stored.unwrap_or_default();
-            let loaded = load_node(self.store(), self.namespace(), version, path, hash)?;
-            return self.prove_in(&loaded, path, key, is_root, out);
-        }
-        if is_root || node.cache.is_some_and(|r| r.is_hash()) {
+        let loaded;
+        let node = match (&slot.node, slot.cache.and_then(|r| r.as_hash().copied())) {
+            (Some(node), _) => node,
+            (None, None) => return Ok(()),
+            (None, Some(hash)) => {
+                let version = slot.version.unwrap_or_default();
+                loaded = load_node(self.store(), self.namespace(), version, path, &hash)?;
+                &loaded
+            }
+        };
+        if is_root || slot.is_hashed() {
             let mut rlp = Vec::new();
             encode_current(node, &mut rlp);
             out.push(rlp);
         }
-        match &node.kind {
-            Kind::Extension { path: p, child } if key.starts_with(p) => {
-                path.extend_from_slice(p);
-                self.prove_in(child, path, &key[p.len()..], false, out)
+        match node {
+            Node::Extension(ext) if key.starts_with(&ext.path) => {
+                path.extend_from_slice(&ext.path);
+                self.prove_in(&ext.child, path, &key[ext.path.len()..], false, out)
             }
-            Kind::Branch { children, .. } => match key.split_first() {
-                Some((&i, rest)) => match &children[usize::from(i)] {
-                    Some(child) => {
-                        path.push(i);
-                        self.prove_in(child, path, rest, false, out)
-                    }
-                    None => Ok(()),
-                },
+            Node::Branch(branch) => match key.split_first() {
+                Some((&i, rest)) => {
+                    path.push(i);
+                    self.prove_in(&branch.children[usize::from(i)], path, rest, false, out)
+                }
                 None => Ok(()),
             },
             _ => Ok(()),

@@ -1,19 +1,20 @@
 //! In-memory [`NodeStore`] for tests, the harness and purely in-memory tries. Same layout and
 //! pruning semantics as the redb backend, kept in ordered maps.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
-    WriteBatch,
+    page, parse_stale, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats,
+    StoredRoot, WriteBatch,
 };
 use crate::trie::error::StoreError;
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Node pages (see `store::page`), by page key.
     nodes: BTreeMap<Vec<u8>, Vec<u8>>,
-    stale: BTreeSet<Vec<u8>>,
+    stale: BTreeMap<Vec<u8>, Vec<u8>>,
     roots: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
@@ -31,7 +32,12 @@ impl MemoryStore {
 
     /// Number of node records held.
     pub fn node_count(&self) -> Result<usize, StoreError> {
-        Ok(self.lock()?.nodes.len())
+        let inner = self.lock()?;
+        let mut count = 0;
+        for page in inner.nodes.values() {
+            count += page::entries(page)?.len();
+        }
+        Ok(count)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
@@ -43,7 +49,14 @@ impl MemoryStore {
 
 impl NodeStore for MemoryStore {
     fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.lock()?.nodes.get(&key.encode()).cloned())
+        let key = key.encode();
+        let inner = self.lock()?;
+        match inner.nodes.range(..=key.clone()).next_back() {
+            Some((page_key, page)) if page::same_prefix(&key, page_key) => {
+                Ok(page::find(page, &key[page::PREFIX..])?.map(<[u8]>::to_vec))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn root_at(
@@ -63,13 +76,15 @@ impl NodeStore for MemoryStore {
     }
 
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
-        let nodes = batch.sorted_nodes();
-        let stale = batch.sorted_stale();
+        let nodes = batch.pages();
+        let stale = batch.stale_lists();
         let mut inner = self.lock()?;
         for (k, v) in nodes {
-            inner.nodes.insert(k, v.to_vec());
+            inner.nodes.insert(k, v);
         }
-        inner.stale.extend(stale);
+        for (k, list) in stale {
+            inner.stale.entry(k).or_default().extend(list);
+        }
         for (ns, version, root) in &batch.roots {
             inner.roots.insert(root_key(ns, *version), root.encode());
         }
@@ -80,12 +95,34 @@ impl NodeStore for MemoryStore {
         let mut inner = self.lock()?;
         let mut stats = PruneStats::default();
         let bound = keep_from.saturating_add(1).to_be_bytes().to_vec();
-        let doomed: Vec<Vec<u8>> = inner.stale.range(..bound).cloned().collect();
+        let doomed: Vec<Vec<u8>> = inner.stale.range(..bound).map(|(k, _)| k.clone()).collect();
+        // Dead record suffixes per page, sorted.
+        let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
         for entry in doomed {
-            inner.stale.remove(&entry);
-            if inner.nodes.remove(&entry[8..]).is_some() {
-                stats.nodes += 1;
+            let list = inner.stale.remove(&entry).unwrap_or_default();
+            for key in parse_stale(&list)? {
+                let page_key = inner
+                    .nodes
+                    .range(..=key.to_vec())
+                    .next_back()
+                    .map(|(k, _)| k);
+                if let Some(page_key) = page_key.filter(|pk| page::same_prefix(key, pk)) {
+                    let suffixes = dead.entry(page_key.clone()).or_default();
+                    suffixes.push(key[page::PREFIX..].to_vec());
+                }
             }
+        }
+        for (page_key, mut suffixes) in dead {
+            suffixes.sort();
+            let Some(page) = inner.nodes.get(&page_key) else {
+                continue;
+            };
+            let (kept, removed) = page::without(page, &suffixes)?;
+            stats.nodes += removed;
+            match kept {
+                Some(kept) => inner.nodes.insert(page_key, kept),
+                None => inner.nodes.remove(&page_key),
+            };
         }
         let old_roots = super::superseded_roots(inner.roots.keys().map(Vec::as_slice), keep_from)?;
         for k in old_roots {

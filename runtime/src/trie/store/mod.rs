@@ -3,11 +3,13 @@
 //! Nodes are keyed by `(version, namespace, path)` ([`NodeKey`]), not by hash: every commit
 //! writes one contiguous run of keys at the end of the key space, which keeps a B-tree store
 //! (redb) from rewriting a random page per node. A parent's record lists the version each hashed
-//! child was written at, so loading a node is one exact lookup. Each commit also records which
+//! child was written at, so loading a node is one lookup. Both backends group a commit's records
+//! into pages (`page`): one database value per ~16 KiB of records. Each commit also records which
 //! older nodes it superseded (the stale index) so that [`NodeStore::prune`] can delete exactly
 //! the nodes no retained version needs. See `docs/trie.md`.
 
 pub mod memory;
+pub(crate) mod page;
 pub mod redb;
 
 use super::codec::Hash;
@@ -35,9 +37,14 @@ impl NodeKey {
         let mut out = Vec::with_capacity(8 + 32 + self.path.len() / 2 + 2);
         out.extend_from_slice(&self.version.to_be_bytes());
         out.extend_from_slice(&self.namespace);
-        pack_padded(&self.path, &mut out);
-        out.push((self.path.len() % 2) as u8);
+        self.encode_suffix(&mut out);
         out
+    }
+
+    /// The part of [`NodeKey::encode`] after `version ‖ namespace`: `packed path ‖ odd`.
+    pub(crate) fn encode_suffix(&self, out: &mut Vec<u8>) {
+        pack_padded(&self.path, out);
+        out.push((self.path.len() % 2) as u8);
     }
 }
 
@@ -113,11 +120,58 @@ pub(crate) fn superseded_roots<'a>(
     Ok(out)
 }
 
-/// Key of a stale-index entry: `stale_since (BE) ‖ node key`.
-pub(crate) fn stale_key(stale_since: u64, node: &NodeKey) -> Vec<u8> {
+/// Key of a stale-index entry: `stale_since (BE) ‖ namespace`. Its value lists every node of
+/// that namespace superseded at `stale_since` (one entry per commit, not one per node, so the
+/// index costs one insert per commit).
+pub(crate) fn stale_key(stale_since: u64, namespace: &Namespace) -> Vec<u8> {
     let mut out = stale_since.to_be_bytes().to_vec();
-    out.extend_from_slice(&node.encode());
+    out.extend_from_slice(namespace);
     out
+}
+
+/// Appends `key` to a stale list: LEB128 length, then the encoded node key.
+fn push_stale(list: &mut Vec<u8>, key: &[u8]) {
+    let mut len = key.len();
+    loop {
+        // Masked to 7 bits, so the cast is lossless.
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            list.push(byte);
+            break;
+        }
+        list.push(byte | 0x80);
+    }
+    list.extend_from_slice(key);
+}
+
+/// The encoded node keys in a stale list.
+pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let bad = || StoreError::Database("malformed stale list".into());
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        let mut len = 0usize;
+        let mut shift = 0u32;
+        loop {
+            let (&byte, rest) = list.split_first().ok_or_else(bad)?;
+            list = rest;
+            if shift > 28 {
+                return Err(bad());
+            }
+            len |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        if len > list.len() {
+            return Err(bad());
+        }
+        let (key, rest) = list.split_at(len);
+        out.push(key);
+        list = rest;
+    }
+    Ok(out)
 }
 
 /// Everything one atomic commit writes: new nodes, the stale index, and new roots.
@@ -133,21 +187,14 @@ pub struct WriteBatch {
 }
 
 impl WriteBatch {
-    /// Database key/value pairs for the nodes, sorted by key (sequential inserts).
-    pub(crate) fn sorted_nodes(&self) -> Vec<(Vec<u8>, &[u8])> {
-        let mut v: Vec<_> = self
-            .nodes
-            .iter()
-            .map(|(k, r)| (k.encode(), r.as_slice()))
-            .collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        v
-    }
-
-    pub(crate) fn sorted_stale(&self) -> Vec<Vec<u8>> {
-        let mut v: Vec<_> = self.stale.iter().map(|(s, k)| stale_key(*s, k)).collect();
-        v.sort_unstable();
-        v
+    /// Stale-index entries, one per `(stale_since, namespace)`, sorted by key.
+    pub(crate) fn stale_lists(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut lists: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
+        for (since, node) in &self.stale {
+            let list = lists.entry(stale_key(*since, &node.namespace)).or_default();
+            push_stale(list, &node.encode());
+        }
+        lists.into_iter().collect()
     }
 }
 
@@ -219,6 +266,36 @@ mod tests {
         encoded.dedup();
         assert_eq!(encoded.len(), paths.len());
         assert!(key(1, &[15, 15, 15]) < key(2, &[]));
+    }
+
+    #[test]
+    fn stale_lists_roundtrip() {
+        let node = |v, p: &[u8]| NodeKey {
+            namespace: [1; 32],
+            version: v,
+            path: p.to_vec(),
+        };
+        let batch = WriteBatch {
+            stale: vec![
+                (5, node(1, &[1, 2])),
+                (5, node(2, &[])),
+                (6, node(3, &[0; 300])),
+            ],
+            ..WriteBatch::default()
+        };
+        let lists = batch.stale_lists();
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0].0, stale_key(5, &[1; 32]));
+        let keys = parse_stale(&lists[0].1).unwrap();
+        assert_eq!(
+            keys,
+            vec![node(1, &[1, 2]).encode().as_slice(), &node(2, &[]).encode()]
+        );
+        assert_eq!(
+            parse_stale(&lists[1].1).unwrap(),
+            vec![node(3, &[0; 300]).encode().as_slice()]
+        );
+        assert!(parse_stale(&[5, 1]).is_err());
     }
 
     #[test]

@@ -1,23 +1,25 @@
 //! On-disk [`NodeStore`] backed by redb. Three tables:
-//! - `trie_nodes`: [`NodeKey::encode`] (`version ‖ namespace ‖ path`) → record (child versions ‖ RLP);
-//! - `trie_stale`: `stale_since ‖ node key` → `()`, the nodes each commit superseded;
+//! - `trie_nodes`: key of a page's first record ([`NodeKey::encode`]: `version ‖ namespace ‖
+//!   path`) → a page of records (child versions ‖ RLP), see `store::page`;
+//! - `trie_stale`: `stale_since ‖ namespace` → list of node keys that commit superseded;
 //! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version.
 //!
 //! One [`NodeStore::write`] is one redb write transaction: it commits entirely or not at all.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{
-    root_key, superseded_roots, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats,
-    StoredRoot, WriteBatch,
+    page, parse_stale, root_key, superseded_roots, version_of_root_key, Namespace, NodeKey,
+    NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::error::StoreError;
 
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
-const STALE: TableDefinition<&[u8], ()> = TableDefinition::new("trie_stale");
+const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_stale");
 const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -80,14 +82,21 @@ impl RedbStore {
     fn apply(txn: &redb::WriteTransaction, batch: &WriteBatch) -> Result<(), StoreError> {
         {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
-            for (k, v) in batch.sorted_nodes() {
-                nodes.insert(k.as_slice(), v).map_err(db_err)?;
+            for (k, v) in batch.pages() {
+                nodes.insert(k.as_slice(), v.as_slice()).map_err(db_err)?;
             }
         }
         {
             let mut stale = txn.open_table(STALE).map_err(db_err)?;
-            for k in batch.sorted_stale() {
-                stale.insert(k.as_slice(), ()).map_err(db_err)?;
+            for (k, mut list) in batch.stale_lists() {
+                if let Some(existing) = stale.get(k.as_slice()).map_err(db_err)? {
+                    let mut merged = existing.value().to_vec();
+                    merged.append(&mut list);
+                    list = merged;
+                }
+                stale
+                    .insert(k.as_slice(), list.as_slice())
+                    .map_err(db_err)?;
             }
         }
         let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
@@ -105,8 +114,16 @@ impl NodeStore for RedbStore {
     fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(NODES).map_err(db_err)?;
-        let found = table.get(key.encode().as_slice()).map_err(db_err)?;
-        Ok(found.map(|v| v.value().to_vec()))
+        let key = key.encode();
+        let mut range = table.range(..=key.as_slice()).map_err(db_err)?;
+        let Some(entry) = range.next_back() else {
+            return Ok(None);
+        };
+        let (page_key, page) = entry.map_err(db_err)?;
+        if !page::same_prefix(&key, page_key.value()) {
+            return Ok(None);
+        }
+        Ok(page::find(page.value(), &key[page::PREFIX..])?.map(<[u8]>::to_vec))
     }
 
     fn root_at(
@@ -148,16 +165,37 @@ impl NodeStore for RedbStore {
             let bound = keep_from.saturating_add(1).to_be_bytes();
             let mut doomed = Vec::new();
             for entry in stale.range(..bound.as_slice()).map_err(db_err)? {
-                let (k, ()) = entry
-                    .map(|(k, _)| (k.value().to_vec(), ()))
-                    .map_err(db_err)?;
-                doomed.push(k);
+                let (k, v) = entry.map_err(db_err)?;
+                doomed.push((k.value().to_vec(), v.value().to_vec()));
             }
-            for k in doomed {
+            // Dead record suffixes per page.
+            let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+            for (k, list) in doomed {
                 stale.remove(k.as_slice()).map_err(db_err)?;
-                if nodes.remove(&k[8..]).map_err(db_err)?.is_some() {
-                    stats.nodes += 1;
+                for key in parse_stale(&list)? {
+                    let mut range = nodes.range(..=key).map_err(db_err)?;
+                    if let Some(entry) = range.next_back() {
+                        let page_key = entry.map_err(db_err)?.0.value().to_vec();
+                        if page::same_prefix(key, &page_key) {
+                            let suffix = key[page::PREFIX..].to_vec();
+                            dead.entry(page_key).or_default().push(suffix);
+                        }
+                    }
                 }
+            }
+            for (page_key, mut suffixes) in dead {
+                suffixes.sort();
+                let page = match nodes.get(page_key.as_slice()).map_err(db_err)? {
+                    Some(page) => page.value().to_vec(),
+                    None => continue,
+                };
+                let (kept, removed) = page::without(&page, &suffixes)?;
+                stats.nodes += removed;
+                match kept {
+                    Some(kept) => nodes.insert(page_key.as_slice(), kept.as_slice()),
+                    None => nodes.remove(page_key.as_slice()),
+                }
+                .map_err(db_err)?;
             }
             let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
             let mut keys = Vec::new();

@@ -1,0 +1,255 @@
+//! Pages: how node records are grouped into database values.
+//!
+//! A commit's records are sorted by [`NodeKey::encode`] and cut into runs of up to
+//! [`PAGE_BYTES`] that share `version ‖ namespace` (the first [`PREFIX`] bytes of the key). A page
+//! is stored under the full key of its first record, and holds, for each record in key order,
+//! `[LEB128 suffix length][key suffix][LEB128 record length][record]`, where the suffix is the
+//! key after the shared prefix (the packed path). A record is found by taking the page with the
+//! greatest key at or before its own (same prefix) and scanning it. One database insert per page
+//! instead of one per node is what makes a commit cheap for a B-tree store; pruning rewrites a
+//! page without its dead records and deletes it once it is empty (the page keeps its key, which
+//! stays at or before every record it holds).
+
+use super::super::node::{push_varint, read_varint};
+use std::collections::BTreeMap;
+
+use super::{Namespace, NodeKey, WriteBatch};
+use crate::trie::error::StoreError;
+
+/// Length of the shared key prefix of one page: `version (8) ‖ namespace (32)`.
+pub(crate) const PREFIX: usize = 40;
+
+/// Largest page: a page is closed before an entry would take it past this size (unless the
+/// entry is alone). Slightly under a power of two, so that a page and redb's per-page overhead
+/// fit one database page allocation.
+pub(crate) const PAGE_BYTES: usize = 16 * 1024 - 256;
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Database(format!("malformed node page: {what}"))
+}
+
+/// One `(suffix, record)` entry of a page.
+type Entry<'a> = (&'a [u8], &'a [u8]);
+
+/// Parses a page into its entries, in key order.
+pub(crate) fn entries(mut page: &[u8]) -> Result<Vec<Entry<'_>>, StoreError> {
+    let mut out = Vec::new();
+    while !page.is_empty() {
+        out.push(next_entry(&mut page)?);
+    }
+    Ok(out)
+}
+
+fn next_entry<'a>(page: &mut &'a [u8]) -> Result<Entry<'a>, StoreError> {
+    let take = |page: &mut &'a [u8]| -> Result<&'a [u8], StoreError> {
+        let len = read_varint(page).map_err(|e| corrupt(&e))?;
+        let len = usize::try_from(len).map_err(|_| corrupt("length overflows"))?;
+        if len > page.len() {
+            return Err(corrupt("entry overruns the page"));
+        }
+        let (item, rest) = page.split_at(len);
+        *page = rest;
+        Ok(item)
+    };
+    let suffix = take(page)?;
+    let record = take(page)?;
+    Ok((suffix, record))
+}
+
+/// The record with key `suffix` in `page`, if any.
+pub(crate) fn find<'a>(mut page: &'a [u8], suffix: &[u8]) -> Result<Option<&'a [u8]>, StoreError> {
+    while !page.is_empty() {
+        let (s, record) = next_entry(&mut page)?;
+        if s == suffix {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+fn push_entry(page: &mut Vec<u8>, suffix: &[u8], record: &[u8]) {
+    push_varint(suffix.len() as u64, page);
+    page.extend_from_slice(suffix);
+    push_varint(record.len() as u64, page);
+    page.extend_from_slice(record);
+}
+
+/// Whether an encoded node key and a page key belong to the same version and namespace.
+pub(crate) fn same_prefix(node_key: &[u8], page_key: &[u8]) -> bool {
+    node_key.len() >= PREFIX && page_key.get(..PREFIX) == node_key.get(..PREFIX)
+}
+
+/// The pages holding a batch's node records, as `(page key, page)` in key order.
+pub(crate) fn build_pages(nodes: &[(NodeKey, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    // Sorting by full keys would compare the shared 40-byte prefix over and over: rank the few
+    // distinct `(version, namespace)` prefixes instead and sort by (rank, packed path).
+    let mut ranks: BTreeMap<(u64, Namespace), u32> = BTreeMap::new();
+    let mut last: Option<(u64, Namespace)> = None;
+    for (k, _) in nodes {
+        if last != Some((k.version, k.namespace)) {
+            ranks.insert((k.version, k.namespace), 0);
+            last = Some((k.version, k.namespace));
+        }
+    }
+    let prefixes: Vec<(u64, Namespace)> = ranks.keys().copied().collect();
+    for (rank, r) in ranks.values_mut().enumerate() {
+        // At most one prefix per node, so the rank fits in a u32 for any batch that fits
+        // in memory; saturating keeps the order valid regardless.
+        *r = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    let mut suffixes = Vec::with_capacity(nodes.len() * 20);
+    let mut items: Vec<(u32, usize, usize, usize)> = Vec::with_capacity(nodes.len());
+    let mut last_rank = (None, 0u32);
+    for (index, (k, _)) in nodes.iter().enumerate() {
+        let prefix = (k.version, k.namespace);
+        let rank = match last_rank {
+            (Some(p), r) if p == prefix => r,
+            _ => {
+                let r = ranks.get(&prefix).copied().unwrap_or(u32::MAX);
+                last_rank = (Some(prefix), r);
+                r
+            }
+        };
+        let start = suffixes.len();
+        k.encode_suffix(&mut suffixes);
+        items.push((rank, start, suffixes.len(), index));
+    }
+    let suffix = |&(_, start, end, _): &(u32, usize, usize, usize)| &suffixes[start..end];
+    items.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| suffix(a).cmp(suffix(b)))
+            .then(a.3.cmp(&b.3))
+    });
+    let mut pages: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut open_rank = None;
+    for (pos, item) in items.iter().enumerate() {
+        // A node written twice in one batch: the later record wins, as a plain overwrite would.
+        if items
+            .get(pos + 1)
+            .is_some_and(|next| next.0 == item.0 && suffix(next) == suffix(item))
+        {
+            continue;
+        }
+        let key_suffix = suffix(item);
+        let record = nodes[item.3].1.as_slice();
+        let size = key_suffix.len() + record.len() + 2 * 10;
+        let fits = pages
+            .last()
+            .is_some_and(|(_, page)| page.len() + size <= PAGE_BYTES);
+        if open_rank != Some(item.0) || !fits {
+            let (version, namespace) = prefixes
+                .get(item.0 as usize)
+                .copied()
+                .unwrap_or((u64::MAX, [0xff; 32]));
+            let mut key = Vec::with_capacity(PREFIX + key_suffix.len());
+            key.extend_from_slice(&version.to_be_bytes());
+            key.extend_from_slice(&namespace);
+            key.extend_from_slice(key_suffix);
+            pages.push((key, Vec::with_capacity(PAGE_BYTES)));
+            open_rank = Some(item.0);
+        }
+        if let Some((_, page)) = pages.last_mut() {
+            push_entry(page, key_suffix, record);
+        }
+    }
+    pages
+}
+
+/// `page` without the records whose suffixes are in `dead` (sorted); `None` if nothing is
+/// left. Also returns how many records were removed.
+pub(crate) fn without(page: &[u8], dead: &[Vec<u8>]) -> Result<(Option<Vec<u8>>, u64), StoreError> {
+    let mut kept = Vec::with_capacity(page.len());
+    let mut removed = 0;
+    for (suffix, record) in entries(page)? {
+        if dead.binary_search_by(|d| d.as_slice().cmp(suffix)).is_ok() {
+            removed += 1;
+        } else {
+            push_entry(&mut kept, suffix, record);
+        }
+    }
+    Ok(((!kept.is_empty()).then_some(kept), removed))
+}
+
+impl WriteBatch {
+    /// The batch's node records grouped into pages, sorted by page key.
+    pub(crate) fn pages(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        build_pages(&self.nodes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(version: u64, ns: u8, path: &[u8]) -> NodeKey {
+        NodeKey {
+            namespace: [ns; 32],
+            version,
+            path: path.to_vec(),
+        }
+    }
+
+    #[test]
+    fn pages_roundtrip_and_split_by_prefix_and_size() {
+        let mut nodes = Vec::new();
+        for i in 0..2000u32 {
+            let path: Vec<u8> = i
+                .to_be_bytes()
+                .iter()
+                .flat_map(|b| [b >> 4, b & 15])
+                .collect();
+            nodes.push((key(7, 1, &path), vec![i as u8; 40]));
+        }
+        nodes.push((key(7, 2, &[]), b"other namespace".to_vec()));
+        nodes.push((key(8, 1, &[]), b"other version".to_vec()));
+        let pages = build_pages(&nodes);
+        assert!(pages.len() >= 4, "{} pages", pages.len());
+        assert!(pages.windows(2).all(|w| w[0].0 < w[1].0));
+        let total: usize = pages.iter().map(|(_, p)| entries(p).unwrap().len()).sum();
+        assert_eq!(total, nodes.len());
+        for (k, record) in &nodes {
+            let encoded = k.encode();
+            // The page at or before the key, with the same prefix, holds the record.
+            let (page_key, page) = pages.iter().rev().find(|(pk, _)| *pk <= encoded).unwrap();
+            assert!(same_prefix(&encoded, page_key));
+            assert_eq!(
+                find(page, &encoded[PREFIX..]).unwrap(),
+                Some(record.as_slice())
+            );
+        }
+        for (page_key, page) in &pages {
+            assert!(page.len() <= PAGE_BYTES);
+            let first = entries(page).unwrap()[0].0;
+            assert_eq!(&page_key[PREFIX..], first);
+        }
+    }
+
+    #[test]
+    fn later_duplicates_win_and_removal_empties_pages() {
+        let nodes = vec![
+            (key(1, 0, &[1]), b"old".to_vec()),
+            (key(1, 0, &[2]), b"two".to_vec()),
+            (key(1, 0, &[1]), b"new".to_vec()),
+        ];
+        let pages = build_pages(&nodes);
+        assert_eq!(pages.len(), 1);
+        let page = &pages[0].1;
+        let s1 = key(1, 0, &[1]).encode()[PREFIX..].to_vec();
+        let s2 = key(1, 0, &[2]).encode()[PREFIX..].to_vec();
+        assert_eq!(find(page, &s1).unwrap(), Some(&b"new"[..]));
+        let (rest, removed) = without(page, &[s1.clone(), b"absent".to_vec()]).unwrap();
+        assert_eq!(removed, 1);
+        let rest = rest.unwrap();
+        assert_eq!(find(&rest, &s1).unwrap(), None);
+        assert_eq!(find(&rest, &s2).unwrap(), Some(&b"two"[..]));
+        let (gone, removed) = without(&rest, &[s2]).unwrap();
+        assert_eq!((gone, removed), (None, 1));
+    }
+
+    #[test]
+    fn malformed_pages_are_errors() {
+        assert!(find(&[5, 1], b"x").is_err());
+        assert!(entries(&[1, b'a', 9, 0]).is_err());
+        assert!(find(&[0xff; 11], b"x").is_err());
+    }
+}
