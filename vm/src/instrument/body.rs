@@ -99,6 +99,9 @@ struct BodyWriter<'a> {
     saved_stack: u32,
     /// Stack units taken on entry; `None` for leaves (reserved by their callers).
     frame_units: Option<i32>,
+    /// Exported functions check the counter on exit; the others leave that to their callers,
+    /// which check on their own loops and exits before anything is observable.
+    entry: bool,
 }
 
 /// Emits the instrumented body. `frame_units` is the frame to take on entry (`None` for a leaf).
@@ -107,6 +110,7 @@ pub(super) fn emit_body(
     body: &AnalyzedBody,
     frame_units: Option<u64>,
     wrapper: BlockType,
+    entry: bool,
     injected: &Injected,
 ) -> Function {
     let AnalyzedBody {
@@ -126,6 +130,7 @@ pub(super) fn emit_body(
         saved_stack: all_locals + 2,
         // Frames are at most a few MAX_FRAME_UNITS (< i32::MAX); clamp defensively.
         frame_units: frame_units.map(|u| u.min(i32::MAX as u64) as i32),
+        entry,
     };
 
     let plan = plan(ops, injected.schedule);
@@ -221,7 +226,11 @@ impl BodyWriter<'_> {
 
     /// Checks and stores the counter and gives the frame's stack units back.
     fn epilogue(&self, s: &mut InstructionSink) {
-        self.check_and_flush(s);
+        if self.entry {
+            self.check_and_flush(s);
+        } else {
+            self.flush(s);
+        }
         if self.frame_units.is_some() {
             s.local_get(self.saved_stack)
                 .global_set(self.injected.stack_global);

@@ -3,8 +3,8 @@
 //! The rewritten module carries two extra mutable globals, exported for the host:
 //! - `__tally_gas` (i64): gas remaining. Each function copies it into a local on entry (so the
 //!   hot counter lives in a register), charges each straight-line segment of code *before* it
-//!   runs ([`plan`] says where), checks the counter on every loop iteration and at every exit, and
-//!   writes it back before calls and returns. Running out stores the negative balance into the
+//!   runs ([`plan`] says where), checks the counter on every loop iteration and when an entry
+//!   point returns, and writes it back before calls and returns. Running out stores the negative balance into the
 //!   global and traps, which the VM reports as out of gas.
 //! - `__tally_stack` (i32): stack units remaining. Each function takes its static frame cost
 //!   (`FRAME_OVERHEAD` + params + locals + maximum operand stack height) on entry and gives it
@@ -116,6 +116,7 @@ pub fn instrument(
     let mut table_functions: Vec<u32> = Vec::new();
     let mut types = Types::default();
     let mut function_types: Vec<u32> = Vec::new();
+    let mut entry_points: Vec<u32> = Vec::new();
     let mut imported_globals = 0u32;
     let mut defined_globals = 0u32;
     let mut initial_pages = 0u32;
@@ -158,7 +159,15 @@ pub fn instrument(
                 defined_globals = r.count();
                 pieces.push(Piece::Globals(r));
             }
-            Payload::ExportSection(r) => pieces.push(Piece::Exports(r)),
+            Payload::ExportSection(r) => {
+                for export in r.clone() {
+                    let export = export?;
+                    if export.kind == wasmparser::ExternalKind::Func {
+                        entry_points.push(export.index);
+                    }
+                }
+                pieces.push(Piece::Exports(r));
+            }
             Payload::StartSection { range, .. } => pieces.push(raw(8, range)),
             Payload::ElementSection(r) => {
                 for element in r.clone() {
@@ -199,7 +208,8 @@ pub fn instrument(
             .map(|f| f.results().to_vec())
             .ok_or_else(|| InstrumentError::Malformed("function without a type".into()))?;
         let wrapper = types.block_for(&results)?;
-        code.function(&emit_body(wasm, body, frame, wrapper, &injected));
+        let entry = entry_points.contains(&body.index);
+        code.function(&emit_body(wasm, body, frame, wrapper, entry, &injected));
     }
 
     let mut module = Module::new();
