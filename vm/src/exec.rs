@@ -9,7 +9,7 @@ use crate::host::{Host, HostError};
 use crate::host_abi::HostFn;
 use crate::limits::ExecutionLimits;
 use crate::outcome::{Execution, GasBreakdown, HostGas, Outcome, TrapKind};
-use crate::vm::{CompiledModule, Vm, VmConfig, VmError};
+use crate::vm::{CompiledModule, HostCosts, Vm, VmConfig, VmError};
 
 /// Largest gas limit an execution accepts; larger limits are clamped to it. Far above any real
 /// limit, and small enough that the instrumented i64 counter can never overflow.
@@ -63,6 +63,7 @@ pub struct Ctx<H> {
     pub(crate) gas: Option<Global>,
     pub(crate) stack: Option<Global>,
     pub(crate) config: Arc<VmConfig>,
+    pub(crate) host_costs: Arc<HostCosts>,
     /// Gas per host function, indexed by `HostFn as usize`.
     pub(crate) host_gas: [HostGas; HostFn::ALL.len()],
 }
@@ -114,6 +115,7 @@ impl<H: Host> Vm<H> {
             gas: None,
             stack: None,
             config: self.config.clone(),
+            host_costs: self.host_costs.clone(),
             host_gas: [HostGas::default(); HostFn::ALL.len()],
         };
         let mut store = Store::new(&self.engine, ctx);
@@ -235,17 +237,17 @@ fn classify<H: Host>(
     stack: Global,
     remaining: i64,
 ) -> Result<(Outcome, u64), VmError> {
-    if let Some(exit) = error.downcast_ref::<HostExit>() {
-        return match exit {
-            HostExit::Revert(data) => Ok((
-                Outcome::Revert { data: data.clone() },
-                remaining.max(0) as u64,
-            )),
-            HostExit::OutOfGas => trap(TrapKind::OutOfGas),
-            HostExit::Trap(kind) => trap(kind.clone()),
-            HostExit::Fatal(e) => Err(VmError::Host(e.clone())),
-        };
-    }
+    let error = match error.downcast::<HostExit>() {
+        Ok(exit) => {
+            return match exit {
+                HostExit::Revert(data) => Ok((Outcome::Revert { data }, remaining.max(0) as u64)),
+                HostExit::OutOfGas => trap(TrapKind::OutOfGas),
+                HostExit::Trap(kind) => trap(kind),
+                HostExit::Fatal(e) => Err(VmError::Host(e)),
+            };
+        }
+        Err(error) => error,
+    };
     if read_i32(store, stack) < 0 {
         return trap(TrapKind::StackExhausted);
     }
@@ -273,12 +275,10 @@ fn set_global<H>(store: &mut Store<Ctx<H>>, global: Global, value: Val) -> Resul
     global.set(&mut *store, value).map_err(VmError::engine)
 }
 
-pub(crate) fn read_i64<T>(store: impl wasmtime::AsContextMut<Data = T>, global: Global) -> i64 {
-    let mut store = store;
+pub(crate) fn read_i64(mut store: impl wasmtime::AsContextMut, global: Global) -> i64 {
     global.get(&mut store).i64().unwrap_or(0)
 }
 
-fn read_i32<T>(store: impl wasmtime::AsContextMut<Data = T>, global: Global) -> i32 {
-    let mut store = store;
+fn read_i32(mut store: impl wasmtime::AsContextMut, global: Global) -> i32 {
     global.get(&mut store).i32().unwrap_or(0)
 }

@@ -244,7 +244,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
 
 /// Charges the schedule cost of `f` for `bytes` bytes of data, before the function works.
 fn charge<H: Host>(c: &mut C<H>, f: HostFn, bytes: u64) -> R<()> {
-    let cost = c.data().config.schedule.host_cost(f).cost_bytes(bytes);
+    let cost = c.data().host_costs[f as usize].cost_bytes(bytes);
     let remaining = gas_remaining(c);
     let left = i64::try_from(cost)
         .ok()

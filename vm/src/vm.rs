@@ -10,8 +10,9 @@ use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
 use crate::engine_config::engine_config;
 use crate::exec::Ctx;
-use crate::gas::{GasSchedule, ScheduleError};
+use crate::gas::{GasSchedule, Linear, ScheduleError};
 use crate::host::Host;
+use crate::host_abi::HostFn;
 use crate::instrument::{instrument, InstrumentError, GAS_GLOBAL, STACK_GLOBAL};
 use crate::limits::{ExecutionLimits, ModuleLimits};
 use crate::validate::{validate, ValidationError};
@@ -79,6 +80,9 @@ impl<H: Host> CompiledModule<H> {
     }
 }
 
+/// Host function costs indexed by `HostFn as usize`.
+pub(crate) type HostCosts = [Linear; HostFn::ALL.len()];
+
 /// A compiled module is identified by the gas schedule it was instrumented for and its code.
 type CacheKey = ([u8; 32], [u8; 32]);
 
@@ -88,6 +92,8 @@ pub struct Vm<H: Host> {
     linker: Linker<Ctx<H>>,
     pub(crate) config: Arc<VmConfig>,
     schedule_hash: [u8; 32],
+    /// The schedule's host costs indexed by `HostFn as usize`, for O(1) lookup per host call.
+    pub(crate) host_costs: Arc<HostCosts>,
     cache: Mutex<HashMap<CacheKey, Arc<CompiledModule<H>>>>,
 }
 
@@ -121,11 +127,15 @@ impl<H: Host> Vm<H> {
         let mut linker = Linker::new(&engine);
         crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
         let schedule_hash = config.schedule.hash();
+        let host_costs = Arc::new(std::array::from_fn(|i| {
+            config.schedule.host_cost(HostFn::ALL[i])
+        }));
         Ok(Vm {
             engine,
             linker,
             config: Arc::new(config),
             schedule_hash,
+            host_costs,
             cache: Mutex::new(HashMap::new()),
         })
     }

@@ -2,7 +2,6 @@
 //! (a keccak hash, or the node itself when its encoding is shorter than 32 bytes) and keccak-256.
 
 use alloy_rlp::{Encodable, Header, EMPTY_STRING_CODE};
-use tiny_keccak::{Hasher, Keccak};
 
 use super::nibbles::{hex_prefix_decode, hex_prefix_encode, hex_prefix_len};
 
@@ -15,14 +14,8 @@ pub const EMPTY_ROOT: Hash = [
     0x5b, 0x48, 0xe0, 0x1b, 0x99, 0x6c, 0xad, 0xc0, 0x01, 0x62, 0x2f, 0xb5, 0xe3, 0x63, 0xb4, 0x21,
 ];
 
-/// keccak-256 of `data`.
-pub fn keccak256(data: &[u8]) -> Hash {
-    let mut hasher = Keccak::v256();
-    hasher.update(data);
-    let mut out = [0u8; 32];
-    hasher.finalize(&mut out);
-    out
-}
+/// keccak-256 of `data` (the one implementation, shared with the VM).
+pub use tally_vm::keccak256;
 
 /// How a parent refers to a child: by hash, or by embedding the child's encoding (< 32 bytes).
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ pub mod redb;
 use super::codec::Hash;
 use super::error::StoreError;
 use super::nibbles::pack_padded;
+use super::node::{push_varint, read_varint};
 
 /// Separates tries sharing one store (e.g. the account trie and each contract's storage trie).
 pub type Namespace = [u8; 32];
@@ -131,17 +132,7 @@ pub(crate) fn stale_key(stale_since: u64, namespace: &Namespace) -> Vec<u8> {
 
 /// Appends `key` to a stale list: LEB128 length, then the encoded node key.
 fn push_stale(list: &mut Vec<u8>, key: &[u8]) {
-    let mut len = key.len();
-    loop {
-        // Masked to 7 bits, so the cast is lossless.
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            list.push(byte);
-            break;
-        }
-        list.push(byte | 0x80);
-    }
+    push_varint(key.len() as u64, list);
     list.extend_from_slice(key);
 }
 
@@ -150,20 +141,8 @@ pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
     let bad = || StoreError::Database("malformed stale list".into());
     let mut out = Vec::new();
     while !list.is_empty() {
-        let mut len = 0usize;
-        let mut shift = 0u32;
-        loop {
-            let (&byte, rest) = list.split_first().ok_or_else(bad)?;
-            list = rest;
-            if shift > 28 {
-                return Err(bad());
-            }
-            len |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
+        let len = read_varint(&mut list).map_err(|_| bad())?;
+        let len = usize::try_from(len).map_err(|_| bad())?;
         if len > list.len() {
             return Err(bad());
         }
