@@ -1,14 +1,21 @@
 //! Tally's runtime: the state layer between the VM (`tally-vm`) and the chain.
 //!
-//! Today it provides the Ethereum-compatible Merkle-Patricia state trie ([`trie`]):
-//! - [`trie::Trie`]: get / insert / delete / ordered iteration, incremental [`trie::Trie::root`],
-//!   commits that write each new node once, and EIP-1186 proofs ([`trie::Trie::proof`],
-//!   [`trie::verify_proof`]);
-//! - [`trie::SecureTrie`]: the same, keyed by keccak-256 of the key (Ethereum's state tries);
-//! - [`trie::NodeStore`]: where committed nodes live, with an in-memory backend
-//!   ([`trie::MemoryStore`]) and a redb one ([`trie::RedbStore`]) laid out by version and path so
-//!   that commits append and old versions stay readable until explicitly pruned.
-//!
-//! World state, the journal, host functions and transaction execution build on these types.
+//! - [`trie`]: the Ethereum-compatible Merkle-Patricia trie ([`trie::Trie`],
+//!   [`trie::SecureTrie`]), EIP-1186 proofs and node stores (in memory, redb) laid out by
+//!   version and path so that commits append and old versions stay readable until pruned.
+//! - [`state`]: Ethereum's account model on the trie ([`state::WorldState`]): accounts,
+//!   per-contract storage tries and code by hash, behind a journaled overlay whose checkpoints
+//!   roll back call frames.
+//! - [`costs`]: the state-dependent and per-transaction gas costs ([`costs::RuntimeCosts`]).
+//! - [`tx`]: transactions, their validation and intrinsic gas.
+//! - [`exec`]: the [`exec::Runtime`], which runs transactions and nested calls through the VM
+//!   with EIP-1559 fee accounting and produces receipts.
 
+pub mod costs;
+pub mod exec;
+mod rlp;
+pub mod state;
 pub mod trie;
+pub mod tx;
+
+pub use primitive_types::{H160, H256, U256};

@@ -133,6 +133,9 @@ impl NodeStore for Faulty {
         }
         Ok(record)
     }
+    fn code(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.code(hash)
+    }
     fn root_at(&self, ns: &Namespace, v: u64) -> Result<Option<(u64, StoredRoot)>, StoreError> {
         self.inner.root_at(ns, v)
     }

@@ -78,6 +78,15 @@ impl<H: Host> CompiledModule<H> {
     pub fn instantiation_gas(&self) -> u64 {
         self.instantiation_gas
     }
+
+    /// Whether the module exports a function `name` (validation guarantees every exported
+    /// function is a `() -> ()` entry point).
+    pub fn has_entry_point(&self, name: &str) -> bool {
+        matches!(
+            self.module.get_export(name),
+            Some(wasmtime::ExternType::Func(_))
+        )
+    }
 }
 
 /// Host function costs indexed by `HostFn as usize`.
@@ -260,7 +269,9 @@ impl<H: Host> Vm<H> {
         Ok(compiled)
     }
 
-    fn cached(&self, code_hash: &[u8; 32]) -> Option<Arc<CompiledModule<H>>> {
+    /// The cached module of the code whose keccak-256 hash is `code_hash`, if compiled
+    /// already (lets a caller that knows the hash skip hashing the code).
+    pub fn cached(&self, code_hash: &[u8; 32]) -> Option<Arc<CompiledModule<H>>> {
         self.lock_cache()
             .get(&(self.schedule_hash, *code_hash))
             .cloned()

@@ -8,6 +8,7 @@ use super::{
     page, parse_stale, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats,
     StoredRoot, WriteBatch,
 };
+use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
 
 #[derive(Debug, Default)]
@@ -16,6 +17,7 @@ struct Inner {
     nodes: BTreeMap<Vec<u8>, Vec<u8>>,
     stale: BTreeMap<Vec<u8>, Vec<u8>>,
     roots: BTreeMap<Vec<u8>, Vec<u8>>,
+    code: BTreeMap<Hash, Vec<u8>>,
 }
 
 /// An in-memory node store. Clones share the same contents.
@@ -59,6 +61,10 @@ impl NodeStore for MemoryStore {
         }
     }
 
+    fn code(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock()?.code.get(hash).cloned())
+    }
+
     fn root_at(
         &self,
         namespace: &Namespace,
@@ -87,6 +93,9 @@ impl NodeStore for MemoryStore {
         }
         for (ns, version, root) in &batch.roots {
             inner.roots.insert(root_key(ns, *version), root.encode());
+        }
+        for (hash, code) in &batch.code {
+            inner.code.insert(*hash, code.clone());
         }
         Ok(())
     }

@@ -153,8 +153,8 @@ pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
     Ok(out)
 }
 
-/// Everything one atomic commit writes: new nodes, the stale index, and new roots.
-/// Several tries can add their commits to one batch (see `Trie::prepare_commit`).
+/// Everything one atomic commit writes: new nodes, the stale index, new roots and new contract
+/// code. Several tries can add their commits to one batch (see `Trie::prepare_commit`).
 #[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
     /// New node records.
@@ -163,6 +163,8 @@ pub struct WriteBatch {
     pub stale: Vec<(u64, NodeKey)>,
     /// Roots committed by this batch.
     pub roots: Vec<(Namespace, u64, StoredRoot)>,
+    /// Contract code by keccak-256 hash. Code is content-addressed and never pruned.
+    pub code: Vec<(Hash, Vec<u8>)>,
 }
 
 impl WriteBatch {
@@ -186,10 +188,14 @@ pub struct PruneStats {
     pub roots: u64,
 }
 
-/// Storage for committed trie nodes. Implementations are cheap handles (clone to share).
+/// Storage for committed trie nodes and contract code. Implementations are cheap handles
+/// (clone to share).
 pub trait NodeStore {
     /// The record stored under `key`, if any.
     fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The contract code whose keccak-256 hash is `hash`, if stored.
+    fn code(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// The latest root of `namespace` committed at or before `version`.
     fn root_at(
@@ -209,6 +215,9 @@ pub trait NodeStore {
 impl<T: NodeStore + ?Sized> NodeStore for &T {
     fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError> {
         (**self).node(key)
+    }
+    fn code(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).code(hash)
     }
     fn root_at(
         &self,

@@ -16,11 +16,13 @@ use super::{
     page, parse_stale, root_key, superseded_roots, version_of_root_key, Namespace, NodeKey,
     NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
+use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
 
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
 const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_stale");
 const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
+const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
@@ -54,6 +56,7 @@ impl RedbStore {
         txn.open_table(NODES).map_err(db_err)?;
         txn.open_table(STALE).map_err(db_err)?;
         txn.open_table(ROOTS).map_err(db_err)?;
+        txn.open_table(CODE).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
     }
@@ -99,12 +102,18 @@ impl RedbStore {
                     .map_err(db_err)?;
             }
         }
-        let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
-        for (ns, version, root) in &batch.roots {
-            let value = root.encode();
-            roots
-                .insert(root_key(ns, *version).as_slice(), value.as_slice())
-                .map_err(db_err)?;
+        {
+            let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
+            for (ns, version, root) in &batch.roots {
+                let value = root.encode();
+                roots
+                    .insert(root_key(ns, *version).as_slice(), value.as_slice())
+                    .map_err(db_err)?;
+            }
+        }
+        let mut code = txn.open_table(CODE).map_err(db_err)?;
+        for (hash, bytes) in &batch.code {
+            code.insert(hash, bytes.as_slice()).map_err(db_err)?;
         }
         Ok(())
     }
@@ -124,6 +133,13 @@ impl NodeStore for RedbStore {
             return Ok(None);
         }
         Ok(page::find(page.value(), &key[page::PREFIX..])?.map(<[u8]>::to_vec))
+    }
+
+    fn code(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(CODE).map_err(db_err)?;
+        let code = table.get(hash).map_err(db_err)?;
+        Ok(code.map(|c| c.value().to_vec()))
     }
 
     fn root_at(

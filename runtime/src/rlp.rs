@@ -1,0 +1,25 @@
+//! RLP helpers shared by accounts, transactions and addresses: lists of byte strings and
+//! integers without leading zeros (RLP itself comes from `alloy-rlp`).
+
+use alloy_rlp::{Encodable, Header};
+
+/// `rlp([fields...])` where every field is a byte string.
+pub(crate) fn encode_list(fields: &[&[u8]]) -> Vec<u8> {
+    let payload_length = fields.iter().map(|f| f.length()).sum();
+    let mut out = Vec::with_capacity(payload_length + 9);
+    Header {
+        list: true,
+        payload_length,
+    }
+    .encode(&mut out);
+    for field in fields {
+        field.encode(&mut out);
+    }
+    out
+}
+
+/// The big-endian bytes of an integer without leading zeros (RLP's integer form).
+pub(crate) fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}

@@ -1,0 +1,555 @@
+//! World state: Ethereum's account model on the Merkle-Patricia trie.
+//!
+//! The account trie is keyed by keccak(address) and holds [`Account`]s; every contract has its
+//! own storage trie (keyed by keccak(slot), values RLP-encoded without leading zeros) in a
+//! namespace of the node store; code is stored by its keccak hash. [`WorldState`] keeps an
+//! overlay in front of the tries: reads are cached, writes stay in memory and are journaled
+//! (so call frames roll back with [`WorldState::revert_to`]), and the tries are only touched
+//! when a root is asked for ([`WorldState::root`]) or the state is committed.
+
+mod account;
+mod journal;
+
+pub use account::EMPTY_CODE_HASH;
+pub use account::{decode_storage_value, encode_storage_value, Account, DecodeError};
+pub use journal::Checkpoint;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use primitive_types::{H160, H256, U256};
+use thiserror::Error;
+
+use crate::trie::{
+    keccak256, Namespace, NodeStore, SecureTrie, TrieCommit, TrieError, WriteBatch, EMPTY_ROOT,
+};
+use journal::Change;
+
+/// Namespace of the account trie in the node store. Storage tries use keccak(address), which
+/// cannot be all zeros.
+const ACCOUNTS: Namespace = [0; 32];
+
+/// Errors reading or committing state. They come from the store, never from what a
+/// transaction does.
+#[derive(Debug, Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Trie(#[from] TrieError),
+    #[error(transparent)]
+    Store(#[from] crate::trie::StoreError),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("code {0:?} is referenced by an account but not stored")]
+    MissingCode(H256),
+    #[error("storage trie of {address:?} has root {found:?}, its account says {expected:?}")]
+    StorageRootMismatch {
+        address: H160,
+        expected: H256,
+        found: H256,
+    },
+}
+
+/// A log emitted by a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Log {
+    pub address: H160,
+    pub topics: Vec<H256>,
+    pub data: Vec<u8>,
+}
+
+/// What a storage write replaced, for pricing it (see `costs::RuntimeCosts::storage_write`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotWrite {
+    /// Value at the start of the transaction.
+    pub original: H256,
+    /// Value just before this write.
+    pub current: H256,
+    /// Value written.
+    pub new: H256,
+}
+
+/// A cached storage slot.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    value: H256,
+    /// Value at the start of the current transaction.
+    original: H256,
+}
+
+/// A cached account with its cached storage.
+#[derive(Debug, Default)]
+struct Cached {
+    /// `None`: the account does not exist.
+    account: Option<Account>,
+    storage: HashMap<H256, Slot>,
+    /// Slots written since the last root computation.
+    dirty_slots: BTreeSet<H256>,
+}
+
+/// The world state of one chain head, with its overlay and journal.
+pub struct WorldState<S: NodeStore + Clone> {
+    store: S,
+    accounts: SecureTrie<S>,
+    /// Storage tries opened so far.
+    storage_tries: HashMap<H160, SecureTrie<S>>,
+    cache: HashMap<H160, Cached>,
+    /// Accounts written since the last root computation.
+    dirty: BTreeSet<H160>,
+    /// Storage tries changed since the last commit.
+    uncommitted_storage: BTreeSet<H160>,
+    code: HashMap<H256, Arc<[u8]>>,
+    /// Code added since the last commit.
+    new_code: BTreeMap<H256, Arc<[u8]>>,
+    journal: Vec<Change>,
+    logs: Vec<Log>,
+    /// Last committed (or opened) version.
+    version: Option<u64>,
+}
+
+/// A prepared commit of the whole state: the root and everything to write atomically.
+#[derive(Debug)]
+pub struct StateCommit {
+    pub root: H256,
+    pub version: u64,
+    pub batch: WriteBatch,
+    tries: Vec<(Option<H160>, TrieCommit)>,
+}
+
+impl<S: NodeStore + Clone> WorldState<S> {
+    /// An empty state over `store` (a genesis to be filled).
+    pub fn new(store: S) -> Self {
+        let accounts = SecureTrie::new_in(store.clone(), ACCOUNTS);
+        Self::with_accounts(store, accounts, None)
+    }
+
+    /// The state committed at `version` (its latest commit at or before it).
+    pub fn open(store: S, version: u64) -> Result<Self, StateError> {
+        let accounts = SecureTrie::open(store.clone(), ACCOUNTS, version)?;
+        Ok(Self::with_accounts(store, accounts, Some(version)))
+    }
+
+    fn with_accounts(store: S, accounts: SecureTrie<S>, version: Option<u64>) -> Self {
+        WorldState {
+            store,
+            accounts,
+            storage_tries: HashMap::new(),
+            cache: HashMap::new(),
+            dirty: BTreeSet::new(),
+            uncommitted_storage: BTreeSet::new(),
+            code: HashMap::new(),
+            new_code: BTreeMap::new(),
+            journal: Vec::new(),
+            logs: Vec::new(),
+            version,
+        }
+    }
+
+    /// The node store under this state.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The last committed (or opened) version.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    fn cached(&mut self, address: &H160) -> Result<&mut Cached, StateError> {
+        if !self.cache.contains_key(address) {
+            let account = match self.accounts.get(&address.0)? {
+                Some(bytes) => Some(Account::decode(&bytes)?),
+                None => None,
+            };
+            self.cache.insert(
+                *address,
+                Cached {
+                    account,
+                    ..Cached::default()
+                },
+            );
+        }
+        // Inserted just above if it was missing.
+        Ok(self.cache.get_mut(address).expect("account cached"))
+    }
+
+    /// The account at `address`, if it exists. Its `storage_root` is as of the last
+    /// [`WorldState::root`]; storage written since is not reflected until then.
+    pub fn account(&mut self, address: &H160) -> Result<Option<Account>, StateError> {
+        Ok(self.cached(address)?.account)
+    }
+
+    /// Balance of `address` (zero if it does not exist).
+    pub fn balance(&mut self, address: &H160) -> Result<U256, StateError> {
+        Ok(self.account(address)?.map_or(U256::zero(), |a| a.balance))
+    }
+
+    /// Nonce of `address` (zero if it does not exist).
+    pub fn nonce(&mut self, address: &H160) -> Result<u64, StateError> {
+        Ok(self.account(address)?.map_or(0, |a| a.nonce))
+    }
+
+    /// Whether an account exists at `address`.
+    pub fn exists(&mut self, address: &H160) -> Result<bool, StateError> {
+        Ok(self.account(address)?.is_some())
+    }
+
+    /// Applies `change` to the account at `address` (created with defaults if missing),
+    /// journaling its previous value.
+    pub fn update_account(
+        &mut self,
+        address: &H160,
+        change: impl FnOnce(&mut Account),
+    ) -> Result<(), StateError> {
+        let cached = self.cached(address)?;
+        let previous = cached.account;
+        let mut account = previous.unwrap_or_default();
+        change(&mut account);
+        cached.account = Some(account);
+        self.journal.push(Change::Account {
+            address: *address,
+            previous,
+        });
+        self.dirty.insert(*address);
+        Ok(())
+    }
+
+    /// Sets the balance of `address`, creating the account if needed.
+    pub fn set_balance(&mut self, address: &H160, balance: U256) -> Result<(), StateError> {
+        self.update_account(address, |a| a.balance = balance)
+    }
+
+    /// Adds `value` to the balance of `address`, creating the account if needed. Balances are
+    /// bounded by the total supply, so the addition saturates only on a corrupt state.
+    pub fn add_balance(&mut self, address: &H160, value: U256) -> Result<(), StateError> {
+        self.update_account(address, |a| a.balance = a.balance.saturating_add(value))
+    }
+
+    /// Moves `value` from `from` to `to`. Returns `false` (changing nothing) if `from` holds
+    /// less. A zero-value transfer changes nothing and creates no account.
+    pub fn transfer(&mut self, from: &H160, to: &H160, value: U256) -> Result<bool, StateError> {
+        if value.is_zero() {
+            return Ok(true);
+        }
+        let balance = self.balance(from)?;
+        if balance < value {
+            return Ok(false);
+        }
+        self.update_account(from, |a| a.balance = balance - value)?;
+        self.add_balance(to, value)?;
+        Ok(true)
+    }
+
+    /// Sets the nonce of `address`, creating the account if needed.
+    pub fn set_nonce(&mut self, address: &H160, nonce: u64) -> Result<(), StateError> {
+        self.update_account(address, |a| a.nonce = nonce)
+    }
+
+    /// Stores `code` and points the account at `address` to it; returns the code hash.
+    pub fn set_code(&mut self, address: &H160, code: &[u8]) -> Result<H256, StateError> {
+        let hash = H256(keccak256(code));
+        if !self.code.contains_key(&hash) && self.store.code(&hash.0)?.is_none() {
+            let code: Arc<[u8]> = code.into();
+            self.new_code.insert(hash, code.clone());
+            self.code.insert(hash, code);
+        }
+        self.update_account(address, |a| a.code_hash = hash)?;
+        Ok(hash)
+    }
+
+    /// The code with hash `hash` (empty for [`EMPTY_CODE_HASH`]).
+    pub fn code_by_hash(&mut self, hash: &H256) -> Result<Arc<[u8]>, StateError> {
+        if *hash == EMPTY_CODE_HASH {
+            return Ok(Arc::from(&[][..]));
+        }
+        if let Some(code) = self.code.get(hash) {
+            return Ok(code.clone());
+        }
+        let code: Arc<[u8]> = self
+            .store
+            .code(&hash.0)?
+            .ok_or(StateError::MissingCode(*hash))?
+            .into();
+        self.code.insert(*hash, code.clone());
+        Ok(code)
+    }
+
+    /// The code of the account at `address` (empty if none).
+    pub fn code(&mut self, address: &H160) -> Result<Arc<[u8]>, StateError> {
+        let hash = self
+            .account(address)?
+            .map_or(EMPTY_CODE_HASH, |a| a.code_hash);
+        self.code_by_hash(&hash)
+    }
+
+    fn storage_trie(&mut self, address: &H160) -> Result<&mut SecureTrie<S>, StateError> {
+        if !self.storage_tries.contains_key(address) {
+            let expected = self
+                .account(address)?
+                .map_or(H256(EMPTY_ROOT), |a| a.storage_root);
+            let namespace = keccak256(&address.0);
+            let mut trie = match self.version {
+                Some(version) if expected.0 != EMPTY_ROOT => {
+                    SecureTrie::open(self.store.clone(), namespace, version)?
+                }
+                _ => SecureTrie::new_in(self.store.clone(), namespace),
+            };
+            let found = H256(trie.root());
+            if found != expected {
+                return Err(StateError::StorageRootMismatch {
+                    address: *address,
+                    expected,
+                    found,
+                });
+            }
+            self.storage_tries.insert(*address, trie);
+        }
+        // Inserted just above if it was missing.
+        Ok(self.storage_tries.get_mut(address).expect("trie opened"))
+    }
+
+    fn slot(&mut self, address: &H160, key: &H256) -> Result<Slot, StateError> {
+        if let Some(slot) = self.cache.get(address).and_then(|c| c.storage.get(key)) {
+            return Ok(*slot);
+        }
+        let exists = self.account(address)?.is_some();
+        let value = if exists {
+            match self.storage_trie(address)?.get(&key.0)? {
+                Some(bytes) => decode_storage_value(&bytes)?,
+                None => H256::zero(),
+            }
+        } else {
+            H256::zero()
+        };
+        let slot = Slot {
+            value,
+            original: value,
+        };
+        self.cached(address)?.storage.insert(*key, slot);
+        Ok(slot)
+    }
+
+    /// The value of storage slot `key` of `address` (zero if never written).
+    pub fn storage(&mut self, address: &H160, key: &H256) -> Result<H256, StateError> {
+        Ok(self.slot(address, key)?.value)
+    }
+
+    /// Storage slot `key` of `address` as `(value at the start of the transaction, current
+    /// value)`, for pricing a write before making it.
+    pub fn storage_slot(&mut self, address: &H160, key: &H256) -> Result<(H256, H256), StateError> {
+        let slot = self.slot(address, key)?;
+        Ok((slot.original, slot.value))
+    }
+
+    /// Writes storage slot `key` of `address` (zero clears it); returns what it replaced.
+    /// The account is created if it does not exist.
+    pub fn set_storage(
+        &mut self,
+        address: &H160,
+        key: &H256,
+        value: H256,
+    ) -> Result<SlotWrite, StateError> {
+        let slot = self.slot(address, key)?;
+        let write = SlotWrite {
+            original: slot.original,
+            current: slot.value,
+            new: value,
+        };
+        if slot.value == value {
+            return Ok(write);
+        }
+        if self.account(address)?.is_none() {
+            self.update_account(address, |_| ())?;
+        }
+        let cached = self.cached(address)?;
+        cached.storage.insert(*key, Slot { value, ..slot });
+        cached.dirty_slots.insert(*key);
+        self.journal.push(Change::Storage {
+            address: *address,
+            key: *key,
+            previous: slot.value,
+        });
+        self.dirty.insert(*address);
+        Ok(write)
+    }
+
+    /// Appends a log to the current transaction's logs.
+    pub fn push_log(&mut self, log: Log) {
+        self.logs.push(log);
+    }
+
+    /// Logs emitted so far in the current transaction.
+    pub fn logs(&self) -> &[Log] {
+        &self.logs
+    }
+
+    /// A point to roll back to.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            changes: self.journal.len(),
+            logs: self.logs.len(),
+        }
+    }
+
+    /// Undoes every change and log made since `checkpoint`.
+    pub fn revert_to(&mut self, checkpoint: Checkpoint) {
+        while self.journal.len() > checkpoint.changes {
+            // The loop condition guarantees an entry.
+            match self.journal.pop().expect("journal entry") {
+                Change::Account { address, previous } => {
+                    if let Some(cached) = self.cache.get_mut(&address) {
+                        // The storage root is derived from the slots (reverted separately)
+                        // by the next root computation, not journaled.
+                        let storage_root = cached.account.map(|a| a.storage_root);
+                        cached.account = previous.map(|mut account| {
+                            account.storage_root = storage_root.unwrap_or(account.storage_root);
+                            account
+                        });
+                    }
+                    self.dirty.insert(address);
+                }
+                Change::Storage {
+                    address,
+                    key,
+                    previous,
+                } => {
+                    if let Some(cached) = self.cache.get_mut(&address) {
+                        if let Some(slot) = cached.storage.get_mut(&key) {
+                            slot.value = previous;
+                        }
+                        cached.dirty_slots.insert(key);
+                    }
+                    self.dirty.insert(address);
+                }
+            }
+        }
+        self.logs.truncate(checkpoint.logs);
+    }
+
+    /// Ends the current transaction: its changes become the new originals (for pricing the
+    /// next transaction's storage writes), the journal is cleared and its logs are returned.
+    pub fn finish_transaction(&mut self) -> Vec<Log> {
+        for change in self.journal.drain(..) {
+            if let Change::Storage { address, key, .. } = change {
+                let slot = self
+                    .cache
+                    .get_mut(&address)
+                    .and_then(|c| c.storage.get_mut(&key));
+                if let Some(slot) = slot {
+                    slot.original = slot.value;
+                }
+            }
+        }
+        std::mem::take(&mut self.logs)
+    }
+
+    /// Writes the overlay's changes into the tries and returns the state root.
+    pub fn root(&mut self) -> Result<H256, StateError> {
+        let dirty = std::mem::take(&mut self.dirty);
+        for address in dirty {
+            let slots = self
+                .cache
+                .get_mut(&address)
+                .map(|c| std::mem::take(&mut c.dirty_slots))
+                .unwrap_or_default();
+            if !slots.is_empty() {
+                let root = self.write_slots(&address, &slots)?;
+                self.uncommitted_storage.insert(address);
+                if let Some(account) = self.cached(&address)?.account.as_mut() {
+                    account.storage_root = root;
+                }
+            }
+            match self.cached(&address)?.account {
+                Some(account) => self.accounts.insert(&address.0, &account.encode())?,
+                None => {
+                    self.accounts.delete(&address.0)?;
+                }
+            }
+        }
+        Ok(H256(self.accounts.root()))
+    }
+
+    /// Applies `slots` of `address` to its storage trie; returns the new storage root.
+    fn write_slots(&mut self, address: &H160, slots: &BTreeSet<H256>) -> Result<H256, StateError> {
+        let values: Vec<(H256, H256)> = {
+            let cached = self.cached(address)?;
+            slots
+                .iter()
+                .map(|k| (*k, cached.storage.get(k).map_or(H256::zero(), |s| s.value)))
+                .collect()
+        };
+        let trie = self.storage_trie(address)?;
+        for (key, value) in values {
+            if value.is_zero() {
+                trie.delete(&key.0)?;
+            } else {
+                trie.insert(&key.0, &encode_storage_value(&value))?;
+            }
+        }
+        Ok(H256(trie.root()))
+    }
+
+    /// Computes the root and collects everything a commit at `version` writes: the changed
+    /// tries' nodes and roots, and new code. Write `commit.batch` atomically (possibly with
+    /// other data), then call [`WorldState::finish_commit`].
+    pub fn prepare_commit(&mut self, version: u64) -> Result<StateCommit, StateError> {
+        let root = self.root()?;
+        let mut batch = WriteBatch::default();
+        let mut tries = Vec::new();
+        for address in &self.uncommitted_storage {
+            // Every address in the set had its trie opened when its slots were written.
+            if let Some(trie) = self.storage_tries.get_mut(address) {
+                let mut commit = trie.prepare_commit(version)?;
+                append(&mut batch, &mut commit.batch);
+                tries.push((Some(*address), commit));
+            }
+        }
+        let mut commit = self.accounts.prepare_commit(version)?;
+        append(&mut batch, &mut commit.batch);
+        tries.push((None, commit));
+        batch.code = self
+            .new_code
+            .iter()
+            .map(|(hash, code)| (hash.0, code.to_vec()))
+            .collect();
+        Ok(StateCommit {
+            root,
+            version,
+            batch,
+            tries,
+        })
+    }
+
+    /// Records that `commit` was durably written.
+    pub fn finish_commit(&mut self, commit: StateCommit) -> Result<(), StateError> {
+        for (address, trie_commit) in &commit.tries {
+            match address {
+                Some(address) => {
+                    if let Some(trie) = self.storage_tries.get_mut(address) {
+                        trie.finish_commit(trie_commit)?;
+                    }
+                }
+                None => self.accounts.finish_commit(trie_commit)?,
+            }
+        }
+        self.uncommitted_storage.clear();
+        self.new_code.clear();
+        self.version = Some(commit.version);
+        Ok(())
+    }
+
+    /// Prepares, writes and finishes a commit at `version`; returns the state root.
+    pub fn commit(&mut self, version: u64) -> Result<H256, StateError> {
+        let commit = self.prepare_commit(version)?;
+        self.store.write(&commit.batch)?;
+        let root = commit.root;
+        self.finish_commit(commit)?;
+        Ok(root)
+    }
+}
+
+/// Moves the contents of `other` into `batch`.
+fn append(batch: &mut WriteBatch, other: &mut WriteBatch) {
+    batch.nodes.append(&mut other.nodes);
+    batch.stale.append(&mut other.stale);
+    batch.roots.append(&mut other.roots);
+}
