@@ -146,7 +146,7 @@ mod tests {
         };
         let encoded = account.encode();
         let expected = concat!(
-            "f8440188",
+            "f84c0188",
             "0de0b6b3a7640000",
             "a056e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421",
             "a0c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
