@@ -352,3 +352,43 @@ fn calling_an_account_without_code_just_moves_value() {
     assert_eq!(account.code_hash, EMPTY_CODE_HASH);
     assert_eq!(account.balance, U256::from(3));
 }
+
+/// Exact gas of a deployment and of storage writes of each kind. A change to any cost shows
+/// here (update the figures deliberately, with the reason in the commit).
+#[test]
+fn gas_is_pinned() {
+    let alice = addr(1);
+    let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
+    let data = DeployPayload::encode(&probe_code(), &[]);
+    let receipt = rt
+        .transact(&mut block(1), alice, &tx(0, None, 0, data, 5_000_000))
+        .unwrap();
+    let probe = receipt.contract_address.unwrap();
+    let pinned_deploy = (receipt.gas.intrinsic, receipt.gas_used);
+
+    let mut write = |nonce, value| {
+        let r = send(
+            &mut rt,
+            alice,
+            nonce,
+            probe,
+            0,
+            Script::new().sstore(1, value).bytes(),
+        );
+        assert_eq!(r.status, Status::Success);
+        r.gas_used
+    };
+    let set = write(1, 1);
+    let reset = write(2, 2);
+    let same = write(3, 2);
+    let clear = write(4, 0);
+    let costs = rt.costs().clone();
+    assert_eq!(set - same, costs.storage_set);
+    assert_eq!(reset - same, costs.storage_reset);
+    // Writing zero sends one zero byte where the others send a non-zero one: 12 gas less.
+    assert_eq!(clear - same + 12, costs.storage_clear);
+    assert_eq!(
+        (pinned_deploy, set, reset, same, clear),
+        ((357_968, 359_906), 48_276, 33_276, 28_276, 33_264),
+    );
+}
