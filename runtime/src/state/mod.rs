@@ -14,7 +14,7 @@ pub use account::EMPTY_CODE_HASH;
 pub use account::{decode_storage_value, encode_storage_value, Account, DecodeError};
 pub use journal::Checkpoint;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use primitive_types::{H160, H256, U256};
@@ -24,6 +24,10 @@ use crate::trie::{
     keccak256, Namespace, NodeStore, SecureTrie, TrieCommit, TrieError, WriteBatch, EMPTY_ROOT,
 };
 use journal::Change;
+
+/// Hash maps of the overlay: keys are chosen by users, so the hasher is seeded per process
+/// (never iterated where order matters: dirty sets are sorted before use).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Namespace of the account trie in the node store. Storage tries use keccak(address), which
 /// cannot be all zeros.
@@ -74,6 +78,8 @@ struct Slot {
     value: H256,
     /// Value at the start of the current transaction.
     original: H256,
+    /// Listed in its account's `dirty_slots`.
+    dirty: bool,
 }
 
 /// A cached account with its cached storage.
@@ -82,8 +88,10 @@ struct Cached {
     /// `None`: the account does not exist.
     account: Option<Account>,
     storage: HashMap<H256, Slot>,
-    /// Slots written since the last root computation.
-    dirty_slots: BTreeSet<H256>,
+    /// Slots written since the last root computation (each once; sorted when applied).
+    dirty_slots: Vec<H256>,
+    /// Listed in the state's `dirty`.
+    dirty: bool,
 }
 
 /// The world state of one chain head, with its overlay and journal.
@@ -93,8 +101,8 @@ pub struct WorldState<S: NodeStore + Clone> {
     /// Storage tries opened so far.
     storage_tries: HashMap<H160, SecureTrie<S>>,
     cache: HashMap<H160, Cached>,
-    /// Accounts written since the last root computation.
-    dirty: BTreeSet<H160>,
+    /// Accounts written since the last root computation (each once; sorted when applied).
+    dirty: Vec<H160>,
     /// Storage tries changed since the last commit.
     uncommitted_storage: BTreeSet<H160>,
     code: HashMap<H256, Arc<[u8]>>,
@@ -132,11 +140,11 @@ impl<S: NodeStore + Clone> WorldState<S> {
         WorldState {
             store,
             accounts,
-            storage_tries: HashMap::new(),
-            cache: HashMap::new(),
-            dirty: BTreeSet::new(),
+            storage_tries: HashMap::default(),
+            cache: HashMap::default(),
+            dirty: Vec::new(),
             uncommitted_storage: BTreeSet::new(),
-            code: HashMap::new(),
+            code: HashMap::default(),
             new_code: BTreeMap::new(),
             journal: Vec::new(),
             logs: Vec::new(),
@@ -205,11 +213,14 @@ impl<S: NodeStore + Clone> WorldState<S> {
         let mut account = previous.unwrap_or_default();
         change(&mut account);
         cached.account = Some(account);
+        let newly_dirty = !std::mem::replace(&mut cached.dirty, true);
         self.journal.push(Change::Account {
             address: *address,
             previous,
         });
-        self.dirty.insert(*address);
+        if newly_dirty {
+            self.dirty.push(*address);
+        }
         Ok(())
     }
 
@@ -323,6 +334,7 @@ impl<S: NodeStore + Clone> WorldState<S> {
         let slot = Slot {
             value,
             original: value,
+            dirty: false,
         };
         self.cached(address)?.storage.insert(*key, slot);
         Ok(slot)
@@ -361,14 +373,26 @@ impl<S: NodeStore + Clone> WorldState<S> {
             self.update_account(address, |_| ())?;
         }
         let cached = self.cached(address)?;
-        cached.storage.insert(*key, Slot { value, ..slot });
-        cached.dirty_slots.insert(*key);
+        cached.storage.insert(
+            *key,
+            Slot {
+                value,
+                dirty: true,
+                ..slot
+            },
+        );
+        if !slot.dirty {
+            cached.dirty_slots.push(*key);
+        }
+        let newly_dirty = !std::mem::replace(&mut cached.dirty, true);
         self.journal.push(Change::Storage {
             address: *address,
             key: *key,
             previous: slot.value,
         });
-        self.dirty.insert(*address);
+        if newly_dirty {
+            self.dirty.push(*address);
+        }
         Ok(write)
     }
 
@@ -394,32 +418,40 @@ impl<S: NodeStore + Clone> WorldState<S> {
     pub fn revert_to(&mut self, checkpoint: Checkpoint) {
         while self.journal.len() > checkpoint.changes {
             // The loop condition guarantees an entry.
-            match self.journal.pop().expect("journal entry") {
-                Change::Account { address, previous } => {
-                    if let Some(cached) = self.cache.get_mut(&address) {
-                        // The storage root is derived from the slots (reverted separately)
-                        // by the next root computation, not journaled.
-                        let storage_root = cached.account.map(|a| a.storage_root);
-                        cached.account = previous.map(|mut account| {
-                            account.storage_root = storage_root.unwrap_or(account.storage_root);
-                            account
-                        });
-                    }
-                    self.dirty.insert(address);
-                }
-                Change::Storage {
-                    address,
-                    key,
-                    previous,
-                } => {
-                    if let Some(cached) = self.cache.get_mut(&address) {
-                        if let Some(slot) = cached.storage.get_mut(&key) {
-                            slot.value = previous;
+            let (address, slot_key, previous_value, previous_account) =
+                match self.journal.pop().expect("journal entry") {
+                    Change::Account { address, previous } => (address, None, None, previous),
+                    Change::Storage {
+                        address,
+                        key,
+                        previous,
+                    } => (address, Some(key), Some(previous), None),
+                };
+            let Some(cached) = self.cache.get_mut(&address) else {
+                continue;
+            };
+            match (slot_key, previous_value) {
+                (Some(key), Some(previous)) => {
+                    if let Some(slot) = cached.storage.get_mut(&key) {
+                        slot.value = previous;
+                        // A root computed since the write must see the rollback too.
+                        if !std::mem::replace(&mut slot.dirty, true) {
+                            cached.dirty_slots.push(key);
                         }
-                        cached.dirty_slots.insert(key);
                     }
-                    self.dirty.insert(address);
                 }
+                _ => {
+                    // The storage root is derived from the slots (rolled back separately) by
+                    // the next root computation, not journaled.
+                    let storage_root = cached.account.map(|a| a.storage_root);
+                    cached.account = previous_account.map(|mut account| {
+                        account.storage_root = storage_root.unwrap_or(account.storage_root);
+                        account
+                    });
+                }
+            }
+            if !std::mem::replace(&mut cached.dirty, true) {
+                self.dirty.push(address);
             }
         }
         self.logs.truncate(checkpoint.logs);
@@ -444,14 +476,16 @@ impl<S: NodeStore + Clone> WorldState<S> {
 
     /// Writes the overlay's changes into the tries and returns the state root.
     pub fn root(&mut self) -> Result<H256, StateError> {
-        let dirty = std::mem::take(&mut self.dirty);
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
         for address in dirty {
-            let slots = self
-                .cache
-                .get_mut(&address)
-                .map(|c| std::mem::take(&mut c.dirty_slots))
-                .unwrap_or_default();
+            let Some(cached) = self.cache.get_mut(&address) else {
+                continue;
+            };
+            cached.dirty = false;
+            let mut slots = std::mem::take(&mut cached.dirty_slots);
             if !slots.is_empty() {
+                slots.sort_unstable();
                 let root = self.write_slots(&address, &slots)?;
                 self.uncommitted_storage.insert(address);
                 if let Some(account) = self.cached(&address)?.account.as_mut() {
@@ -469,12 +503,19 @@ impl<S: NodeStore + Clone> WorldState<S> {
     }
 
     /// Applies `slots` of `address` to its storage trie; returns the new storage root.
-    fn write_slots(&mut self, address: &H160, slots: &BTreeSet<H256>) -> Result<H256, StateError> {
+    fn write_slots(&mut self, address: &H160, slots: &[H256]) -> Result<H256, StateError> {
         let values: Vec<(H256, H256)> = {
             let cached = self.cached(address)?;
             slots
                 .iter()
-                .map(|k| (*k, cached.storage.get(k).map_or(H256::zero(), |s| s.value)))
+                .map(|k| {
+                    let slot = cached.storage.get_mut(k);
+                    let value = slot.map_or(H256::zero(), |s| {
+                        s.dirty = false;
+                        s.value
+                    });
+                    (*k, value)
+                })
                 .collect()
         };
         let trie = self.storage_trie(address)?;
