@@ -4,4 +4,5 @@
 //! ([`cli`]); the chain (mempool, blocks, fees, block store) and the test harness build on
 //! `tally-runtime` and `tally-vm`.
 
+pub mod chain;
 pub mod cli;

@@ -1,0 +1,1 @@
+//! Signed EIP-1559 transactions.
