@@ -28,9 +28,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         InputRead.name(),
         |mut c: C<H>, dst: i32, offset: i32, len: i32| -> R<()> {
             charge(&mut c, InputRead, len as u32 as u64)?;
-            let src = range(InputRead, offset, len, c.data().input.len())?;
-            let bytes = c.data().input[src].to_vec();
-            write(&mut c, InputRead, dst, &bytes)
+            copy_out(&mut c, InputRead, dst, offset, len, |ctx| &ctx.input)
         },
     )?;
     linker.func_wrap(
@@ -63,17 +61,21 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         Keccak256.name(),
         |mut c: C<H>, ptr: i32, len: i32, out: i32| -> R<()> {
             charge(&mut c, Keccak256, len as u32 as u64)?;
-            let data = read(&mut c, Keccak256, ptr, len)?;
-            write(&mut c, Keccak256, out, &crate::keccak256(&data))
+            let hash = {
+                let mem = memory(&c, Keccak256)?;
+                let data = mem.data(&c);
+                crate::keccak256(&data[range(Keccak256, ptr, len, data.len())?])
+            };
+            write(&mut c, Keccak256, out, &hash)
         },
     )?;
     linker.func_wrap(
         m,
         StorageRead.name(),
         |mut c: C<H>, key: i32, out: i32| -> R<()> {
-            charge(&mut c, StorageRead, 0)?;
+            let gas = charge(&mut c, StorageRead, 0)?;
             let key: Word = read_array(&mut c, StorageRead, key)?;
-            let value = with_host(&mut c, StorageRead, |h, g| h.storage_read(g, &key))?;
+            let value = with_host(&mut c, StorageRead, gas, |h, g| h.storage_read(g, &key))?;
             write(&mut c, StorageRead, out, &value)
         },
     )?;
@@ -81,10 +83,10 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         m,
         StorageWrite.name(),
         |mut c: C<H>, key: i32, value: i32| -> R<()> {
-            charge(&mut c, StorageWrite, 0)?;
+            let gas = charge(&mut c, StorageWrite, 0)?;
             let key: Word = read_array(&mut c, StorageWrite, key)?;
             let value: Word = read_array(&mut c, StorageWrite, value)?;
-            with_host(&mut c, StorageWrite, |h, g| {
+            with_host(&mut c, StorageWrite, gas, |h, g| {
                 h.storage_write(g, &key, &value)
             })
         },
@@ -108,9 +110,9 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         m,
         Balance.name(),
         |mut c: C<H>, addr: i32, out: i32| -> R<()> {
-            charge(&mut c, Balance, 0)?;
+            let gas = charge(&mut c, Balance, 0)?;
             let addr: [u8; 20] = read_array(&mut c, Balance, addr)?;
-            let v = with_host(&mut c, Balance, |h, g| h.balance(g, &addr))?;
+            let v = with_host(&mut c, Balance, gas, |h, g| h.balance(g, &addr))?;
             write(&mut c, Balance, out, &v)
         },
     )?;
@@ -118,10 +120,10 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         m,
         Transfer.name(),
         |mut c: C<H>, addr: i32, value: i32| -> R<i32> {
-            charge(&mut c, Transfer, 0)?;
+            let gas = charge(&mut c, Transfer, 0)?;
             let to: [u8; 20] = read_array(&mut c, Transfer, addr)?;
             let value: Word = read_array(&mut c, Transfer, value)?;
-            let ok = with_host(&mut c, Transfer, |h, g| h.transfer(g, &to, &value))?;
+            let ok = with_host(&mut c, Transfer, gas, |h, g| h.transfer(g, &to, &value))?;
             Ok(if ok { 0 } else { 1 })
         },
     )?;
@@ -153,7 +155,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         |mut c: C<H>, topics: i32, count: i32, data: i32, len: i32| -> R<()> {
             let count = count as u32;
             let bytes = (len as u32 as u64).saturating_add(u64::from(count) * 32);
-            charge(&mut c, EmitLog, bytes)?;
+            let gas = charge(&mut c, EmitLog, bytes)?;
             if count > MAX_LOG_TOPICS {
                 return Err(HostExit::argument(
                     EmitLog,
@@ -170,14 +172,14 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
                 })
                 .collect();
             let data = read(&mut c, EmitLog, data, len)?;
-            with_host(&mut c, EmitLog, |h, g| h.emit_log(g, &topics, &data))
+            with_host(&mut c, EmitLog, gas, |h, g| h.emit_log(g, &topics, &data))
         },
     )?;
     linker.func_wrap(
         m,
         Call.name(),
         |mut c: C<H>, addr: i32, value: i32, gas: i64, input: i32, len: i32| -> R<i32> {
-            charge(&mut c, Call, len as u32 as u64)?;
+            let gas_left = charge(&mut c, Call, len as u32 as u64)?;
             let to: [u8; 20] = read_array(&mut c, Call, addr)?;
             let value: Word = read_array(&mut c, Call, value)?;
             let input = read(&mut c, Call, input, len)?;
@@ -189,7 +191,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
                 input: &input,
                 stack_units,
             };
-            let out = with_host(&mut c, Call, |h, g| h.call(g, request))?;
+            let out = with_host(&mut c, Call, gas_left, |h, g| h.call(g, request))?;
             c.data_mut().last_output = out.output;
             Ok(out.status as i32)
         },
@@ -206,7 +208,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
          out: i32|
          -> R<i32> {
             let bytes = (code_len as u32 as u64) + (len as u32 as u64);
-            charge(&mut c, Create, bytes)?;
+            let gas = charge(&mut c, Create, bytes)?;
             let code = read(&mut c, Create, code, code_len)?;
             let value: Word = read_array(&mut c, Create, value)?;
             let input = read(&mut c, Create, input, len)?;
@@ -219,7 +221,7 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
                 input: &input,
                 stack_units,
             };
-            let created = with_host(&mut c, Create, |h, g| h.create(g, request))?;
+            let created = with_host(&mut c, Create, gas, |h, g| h.create(g, request))?;
             c.data_mut().last_output = created.output;
             write(&mut c, Create, out, &created.address)?;
             Ok(created.status as i32)
@@ -234,16 +236,17 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<Ctx<H>>) -> R<()> {
         ReturnDataRead.name(),
         |mut c: C<H>, dst: i32, offset: i32, len: i32| -> R<()> {
             charge(&mut c, ReturnDataRead, len as u32 as u64)?;
-            let src = range(ReturnDataRead, offset, len, c.data().last_output.len())?;
-            let bytes = c.data().last_output[src].to_vec();
-            write(&mut c, ReturnDataRead, dst, &bytes)
+            copy_out(&mut c, ReturnDataRead, dst, offset, len, |ctx| {
+                &ctx.last_output
+            })
         },
     )?;
     Ok(())
 }
 
-/// Charges the schedule cost of `f` for `bytes` bytes of data, before the function works.
-fn charge<H: Host>(c: &mut C<H>, f: HostFn, bytes: u64) -> R<()> {
+/// Charges the schedule cost of `f` for `bytes` bytes of data, before the function works;
+/// returns the gas left.
+fn charge<H: Host>(c: &mut C<H>, f: HostFn, bytes: u64) -> R<u64> {
     let cost = c.data().host_costs[f as usize].cost_bytes(bytes);
     let remaining = gas_remaining(c);
     let left = i64::try_from(cost)
@@ -255,7 +258,8 @@ fn charge<H: Host>(c: &mut C<H>, f: HostFn, bytes: u64) -> R<()> {
             let used = &mut c.data_mut().host_gas[f as usize];
             used.calls += 1;
             used.gas += cost;
-            Ok(())
+            // Checked non-negative just above.
+            Ok(left as u64)
         }
         _ => {
             set_gas(c, -1);
@@ -285,13 +289,14 @@ fn stack_remaining<H: Host>(c: &mut C<H>) -> u32 {
     }
 }
 
-/// Runs a host method with a gas meter holding the execution's remaining gas.
+/// Runs a host method with a gas meter holding the execution's remaining gas (`before`, as
+/// [`charge`] returned it).
 fn with_host<H: Host, T>(
     c: &mut C<H>,
     f: HostFn,
+    before: u64,
     work: impl FnOnce(&mut H, &mut GasMeter) -> Result<T, crate::host::HostError>,
 ) -> R<T> {
-    let before = gas_remaining(c).max(0) as u64;
     let mut meter = GasMeter::new(before);
     let result = work(&mut c.data_mut().host, &mut meter);
     // The meter only ever decreases from a value that fit in i64.
@@ -333,6 +338,24 @@ fn read_array<H: Host, const N: usize>(c: &mut C<H>, f: HostFn, ptr: i32) -> R<[
     let mut out = [0u8; N];
     out.copy_from_slice(&data[r]);
     Ok(out)
+}
+
+/// Copies `source(ctx)[offset..offset + len]` to memory at `dst`, both ranges checked.
+fn copy_out<H: Host>(
+    c: &mut C<H>,
+    f: HostFn,
+    dst: i32,
+    offset: i32,
+    len: i32,
+    source: impl FnOnce(&Ctx<H>) -> &Vec<u8>,
+) -> R<()> {
+    let mem = memory(c, f)?;
+    let (data, ctx) = mem.data_and_store_mut(&mut *c);
+    let source = source(ctx);
+    let from = range(f, offset, len, source.len())?;
+    let to = range(f, dst, len, data.len())?;
+    data[to].copy_from_slice(&source[from]);
+    Ok(())
 }
 
 fn write<H: Host>(c: &mut C<H>, f: HostFn, ptr: i32, bytes: &[u8]) -> R<()> {
