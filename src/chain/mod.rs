@@ -1,5 +1,6 @@
 //! The single-node chain: signed transactions ([`tx`]), the mempool ([`mempool`]), blocks
 //! with EIP-1559 fees, and durable storage.
 
+pub mod block;
 pub mod mempool;
 pub mod tx;

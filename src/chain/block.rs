@@ -1,0 +1,279 @@
+//! Blocks as Ethereum encodes them: the London header (so the block hash is Ethereum's
+//! `keccak(rlp(header))`, with the fields of proof of work zeroed), typed receipts, the logs
+//! bloom, the transactions and receipts roots (tries keyed by `rlp(index)`), and the EIP-1559
+//! base-fee update rule.
+
+use alloy_rlp::{Encodable, Header as RlpHeader};
+use tally_runtime::exec::{Receipt, Status};
+use tally_runtime::state::Log;
+use tally_runtime::trie::{keccak256, ordered_root_unsorted};
+use tally_runtime::{H160, H256, U256};
+
+/// `keccak(rlp([]))`: the ommers hash of every block without ommers.
+pub const EMPTY_OMMERS_HASH: H256 = H256([
+    0x1d, 0xcc, 0x4d, 0xe8, 0xde, 0xc7, 0x5d, 0x7a, 0xab, 0x85, 0xb5, 0x67, 0xb6, 0xcc, 0xd4, 0x1a,
+    0xd3, 0x12, 0x45, 0x1b, 0x94, 0x8a, 0x74, 0x13, 0xf0, 0xa1, 0x42, 0xfd, 0x40, 0xd4, 0x93, 0x47,
+]);
+
+/// EIP-1559: the base fee moves by at most 1/8 per block.
+pub const BASE_FEE_MAX_CHANGE_DENOMINATOR: u64 = 8;
+/// EIP-1559: the gas target is half the gas limit.
+pub const ELASTICITY_MULTIPLIER: u64 = 2;
+
+/// A 2048-bit Ethereum logs bloom.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Bloom(pub [u8; 256]);
+
+impl Default for Bloom {
+    fn default() -> Self {
+        Bloom([0; 256])
+    }
+}
+
+impl std::fmt::Debug for Bloom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bloom(0x{})", hex::encode(self.0))
+    }
+}
+
+impl Bloom {
+    /// Adds `item`: three bits chosen by the first three byte pairs of its keccak hash.
+    pub fn accrue(&mut self, item: &[u8]) {
+        let hash = keccak256(item);
+        for pair in hash[..6].chunks_exact(2) {
+            let bit = (usize::from(pair[0]) << 8 | usize::from(pair[1])) & 2047;
+            self.0[255 - bit / 8] |= 1 << (bit % 8);
+        }
+    }
+
+    /// Adds a log's address and topics.
+    pub fn accrue_log(&mut self, log: &Log) {
+        self.accrue(log.address.as_bytes());
+        for topic in &log.topics {
+            self.accrue(topic.as_bytes());
+        }
+    }
+
+    /// Adds every bit of `other`.
+    pub fn merge(&mut self, other: &Bloom) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Whether `item` may have been added (false positives are possible, false negatives not).
+    pub fn may_contain(&self, item: &[u8]) -> bool {
+        let mut probe = Bloom::default();
+        probe.accrue(item);
+        probe.0.iter().zip(self.0).all(|(p, s)| p & s == *p)
+    }
+
+    /// The bloom of a set of logs.
+    pub fn of_logs<'a>(logs: impl IntoIterator<Item = &'a Log>) -> Bloom {
+        let mut bloom = Bloom::default();
+        for log in logs {
+            bloom.accrue_log(log);
+        }
+        bloom
+    }
+}
+
+/// A block header in Ethereum's London layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub parent_hash: H256,
+    /// Receives the priority fees (Ethereum's `beneficiary`).
+    pub producer: H160,
+    pub state_root: H256,
+    pub transactions_root: H256,
+    pub receipts_root: H256,
+    pub logs_bloom: Bloom,
+    pub number: u64,
+    pub gas_limit: u64,
+    pub gas_used: u64,
+    /// Seconds since the Unix epoch.
+    pub timestamp: u64,
+    pub base_fee: U256,
+}
+
+impl Header {
+    /// `rlp([parent, ommers, beneficiary, state, transactions, receipts, bloom, difficulty,
+    /// number, gas limit, gas used, timestamp, extra data, mix hash, nonce, base fee])`.
+    pub fn encode(&self) -> Vec<u8> {
+        let number = self.number.to_be_bytes();
+        let gas_limit = self.gas_limit.to_be_bytes();
+        let gas_used = self.gas_used.to_be_bytes();
+        let timestamp = self.timestamp.to_be_bytes();
+        let base_fee = self.base_fee.to_big_endian();
+        let fields: [&[u8]; 16] = [
+            self.parent_hash.as_bytes(),
+            EMPTY_OMMERS_HASH.as_bytes(),
+            self.producer.as_bytes(),
+            self.state_root.as_bytes(),
+            self.transactions_root.as_bytes(),
+            self.receipts_root.as_bytes(),
+            &self.logs_bloom.0,
+            &[],
+            trim(&number),
+            trim(&gas_limit),
+            trim(&gas_used),
+            trim(&timestamp),
+            &[],
+            &[0; 32],
+            &[0; 8],
+            trim(&base_fee),
+        ];
+        encode_list_of_strings(&fields)
+    }
+
+    /// The block hash: keccak-256 of the encoded header.
+    pub fn hash(&self) -> H256 {
+        H256(keccak256(&self.encode()))
+    }
+
+    /// The base fee of the block after this one (EIP-1559): unchanged at the gas target
+    /// (half the limit), up by at most 1/8 when full, down by at most 1/8 when empty.
+    pub fn next_base_fee(&self) -> U256 {
+        next_base_fee(self.base_fee, self.gas_used, self.gas_limit)
+    }
+}
+
+/// EIP-1559's base fee update for a parent with `base_fee`, `gas_used` and `gas_limit`.
+pub fn next_base_fee(base_fee: U256, gas_used: u64, gas_limit: u64) -> U256 {
+    let target = gas_limit / ELASTICITY_MULTIPLIER;
+    if target == 0 || gas_used == target {
+        return base_fee;
+    }
+    let denominator = U256::from(target) * U256::from(BASE_FEE_MAX_CHANGE_DENOMINATOR);
+    if gas_used > target {
+        let delta = base_fee * U256::from(gas_used - target) / denominator;
+        base_fee + delta.max(U256::one())
+    } else {
+        let delta = base_fee * U256::from(target - gas_used) / denominator;
+        base_fee.saturating_sub(delta)
+    }
+}
+
+/// Ethereum's encoding of a type-2 transaction's receipt:
+/// `0x02 || rlp([status, cumulative_gas_used, logs_bloom, logs])`.
+pub fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
+    let status: &[u8] = if receipt.status == Status::Success {
+        &[1]
+    } else {
+        &[]
+    };
+    let cumulative = receipt.cumulative_gas_used.to_be_bytes();
+    let bloom = Bloom::of_logs(&receipt.logs);
+    let mut logs = Vec::new();
+    for log in &receipt.logs {
+        logs.push(encode_log(log));
+    }
+    let logs_payload: usize = logs.iter().map(Vec::len).sum();
+    let mut logs_list = Vec::with_capacity(logs_payload + 9);
+    RlpHeader {
+        list: true,
+        payload_length: logs_payload,
+    }
+    .encode(&mut logs_list);
+    for log in logs {
+        logs_list.extend_from_slice(&log);
+    }
+    let head = [status, trim(&cumulative), &bloom.0];
+    let payload_length =
+        head.iter().map(|f| f.length()).sum::<usize>() + logs_list.len();
+    let mut out = Vec::with_capacity(payload_length + 10);
+    out.push(2);
+    RlpHeader {
+        list: true,
+        payload_length,
+    }
+    .encode(&mut out);
+    for field in head {
+        field.encode(&mut out);
+    }
+    out.extend_from_slice(&logs_list);
+    out
+}
+
+/// `rlp([address, [topics...], data])`.
+fn encode_log(log: &Log) -> Vec<u8> {
+    let topics: Vec<&[u8]> = log.topics.iter().map(|t| t.as_bytes()).collect();
+    let topics = encode_list_of_strings(&topics);
+    let payload_length = log.address.as_bytes().length() + topics.len() + log.data.length();
+    let mut out = Vec::with_capacity(payload_length + 9);
+    RlpHeader {
+        list: true,
+        payload_length,
+    }
+    .encode(&mut out);
+    log.address.as_bytes().encode(&mut out);
+    out.extend_from_slice(&topics);
+    log.data.as_slice().encode(&mut out);
+    out
+}
+
+/// The root of the trie mapping `rlp(index)` to each item (transactions or receipts).
+pub fn index_root(items: &[Vec<u8>]) -> H256 {
+    let entries: Vec<(Vec<u8>, &[u8])> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (alloy_rlp::encode(i as u64), item.as_slice()))
+        .collect();
+    H256(ordered_root_unsorted(entries))
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn encode_list_of_strings(fields: &[&[u8]]) -> Vec<u8> {
+    let payload_length = fields.iter().map(|f| f.length()).sum();
+    let mut out = Vec::with_capacity(payload_length + 9);
+    RlpHeader {
+        list: true,
+        payload_length,
+    }
+    .encode(&mut out);
+    for field in fields {
+        field.encode(&mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_ommers_hash_is_keccak_of_the_empty_list() {
+        assert_eq!(EMPTY_OMMERS_HASH.0, keccak256(&[0xc0]));
+    }
+
+    #[test]
+    fn base_fee_follows_eip_1559() {
+        let fee = U256::from(1_000_000_000u64);
+        let limit = 30_000_000;
+        assert_eq!(next_base_fee(fee, 15_000_000, limit), fee, "at target");
+        assert_eq!(next_base_fee(fee, 30_000_000, limit), U256::from(1_125_000_000u64));
+        assert_eq!(next_base_fee(fee, 0, limit), U256::from(875_000_000u64));
+        assert_eq!(next_base_fee(fee, 22_500_000, limit), U256::from(1_062_500_000u64));
+        // A full block always raises the fee, even from 1 wei.
+        assert_eq!(next_base_fee(U256::one(), limit, limit), U256::from(2));
+        assert_eq!(next_base_fee(U256::zero(), 0, limit), U256::zero());
+    }
+
+    #[test]
+    fn bloom_sets_three_bits_per_item_and_finds_them() {
+        let mut bloom = Bloom::default();
+        bloom.accrue(b"tally");
+        let bits: u32 = bloom.0.iter().map(|b| b.count_ones()).sum();
+        assert!((1..=3).contains(&bits));
+        assert!(bloom.may_contain(b"tally"));
+    }
+
+    #[test]
+    fn empty_index_root_is_the_empty_trie() {
+        assert_eq!(index_root(&[]).0, tally_runtime::trie::EMPTY_ROOT);
+    }
+}
