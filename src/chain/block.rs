@@ -126,6 +126,81 @@ impl Header {
         encode_list_of_strings(&fields)
     }
 
+    /// Decodes [`Header::encode`]'s output (fields of proof of work must be zero).
+    pub fn decode(bytes: &[u8]) -> Result<Header, alloy_rlp::Error> {
+        let mut rest = bytes;
+        let list = RlpHeader::decode(&mut rest)?;
+        if !list.list || list.payload_length != rest.len() {
+            return Err(alloy_rlp::Error::Custom("header is not one RLP list"));
+        }
+        let mut field = || -> Result<&[u8], alloy_rlp::Error> {
+            let h = RlpHeader::decode(&mut rest)?;
+            if h.list || h.payload_length > rest.len() {
+                return Err(alloy_rlp::Error::Custom("header field"));
+            }
+            let (value, tail) = rest.split_at(h.payload_length);
+            rest = tail;
+            Ok(value)
+        };
+        let hash = |b: &[u8]| -> Result<H256, alloy_rlp::Error> {
+            (b.len() == 32)
+                .then(|| H256::from_slice(b))
+                .ok_or(alloy_rlp::Error::Custom("hash field"))
+        };
+        let uint = |b: &[u8]| -> Result<u64, alloy_rlp::Error> {
+            if b.len() > 8 || b.first() == Some(&0) {
+                return Err(alloy_rlp::Error::Custom("integer field"));
+            }
+            Ok(b.iter().fold(0u64, |acc, x| acc << 8 | u64::from(*x)))
+        };
+        let parent_hash = hash(field()?)?;
+        let _ommers = field()?;
+        let producer = field()?;
+        if producer.len() != 20 {
+            return Err(alloy_rlp::Error::Custom("beneficiary field"));
+        }
+        let producer = H160::from_slice(producer);
+        let state_root = hash(field()?)?;
+        let transactions_root = hash(field()?)?;
+        let receipts_root = hash(field()?)?;
+        let bloom = field()?;
+        let logs_bloom = Bloom(
+            bloom
+                .try_into()
+                .map_err(|_| alloy_rlp::Error::Custom("bloom field"))?,
+        );
+        let _difficulty = field()?;
+        let number = uint(field()?)?;
+        let gas_limit = uint(field()?)?;
+        let gas_used = uint(field()?)?;
+        let timestamp = uint(field()?)?;
+        let _extra = field()?;
+        let _mix = field()?;
+        let _nonce = field()?;
+        let base_fee = field()?;
+        if base_fee.len() > 32 {
+            return Err(alloy_rlp::Error::Custom("base fee field"));
+        }
+        let base_fee = U256::from_big_endian(base_fee);
+        let header = Header {
+            parent_hash,
+            producer,
+            state_root,
+            transactions_root,
+            receipts_root,
+            logs_bloom,
+            number,
+            gas_limit,
+            gas_used,
+            timestamp,
+            base_fee,
+        };
+        if header.encode() != bytes {
+            return Err(alloy_rlp::Error::Custom("non-canonical header"));
+        }
+        Ok(header)
+    }
+
     /// The block hash: keccak-256 of the encoded header.
     pub fn hash(&self) -> H256 {
         H256(keccak256(&self.encode()))
@@ -270,6 +345,31 @@ mod tests {
         let bits: u32 = bloom.0.iter().map(|b| b.count_ones()).sum();
         assert!((1..=3).contains(&bits));
         assert!(bloom.may_contain(b"tally"));
+    }
+
+    #[test]
+    fn headers_roundtrip_and_reject_damage() {
+        let mut header = Header {
+            parent_hash: H256::repeat_byte(1),
+            producer: H160::repeat_byte(2),
+            state_root: H256::repeat_byte(3),
+            transactions_root: H256::repeat_byte(4),
+            receipts_root: H256::repeat_byte(5),
+            logs_bloom: Bloom::default(),
+            number: 7,
+            gas_limit: 30_000_000,
+            gas_used: 21_000,
+            timestamp: 1_700_000_000,
+            base_fee: U256::from(1_000_000_000u64),
+        };
+        header.logs_bloom.accrue(b"x");
+        let encoded = header.encode();
+        assert_eq!(Header::decode(&encoded).unwrap(), header);
+        assert!(Header::decode(&encoded[..encoded.len() - 1]).is_err());
+        let mut longer = encoded.clone();
+        longer.push(0x80);
+        assert!(Header::decode(&longer).is_err());
+        assert!(Header::decode(&[]).is_err());
     }
 
     #[test]

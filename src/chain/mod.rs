@@ -3,4 +3,5 @@
 
 pub mod block;
 pub mod mempool;
+pub mod store;
 pub mod tx;

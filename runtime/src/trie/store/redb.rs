@@ -82,7 +82,9 @@ impl RedbStore {
         Ok(())
     }
 
-    fn apply(txn: &redb::WriteTransaction, batch: &WriteBatch) -> Result<(), StoreError> {
+    /// Applies `batch` inside a write transaction the caller owns, so that trie nodes commit
+    /// atomically with other tables of the same database (a chain's blocks and receipts).
+    pub fn apply(txn: &redb::WriteTransaction, batch: &WriteBatch) -> Result<(), StoreError> {
         {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
             for (k, v) in batch.pages() {
