@@ -254,8 +254,7 @@ pub fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
         logs_list.extend_from_slice(&log);
     }
     let head = [status, trim(&cumulative), &bloom.0];
-    let payload_length =
-        head.iter().map(|f| f.length()).sum::<usize>() + logs_list.len();
+    let payload_length = head.iter().map(|f| f.length()).sum::<usize>() + logs_list.len();
     let mut out = Vec::with_capacity(payload_length + 10);
     out.push(2);
     RlpHeader {
@@ -330,9 +329,15 @@ mod tests {
         let fee = U256::from(1_000_000_000u64);
         let limit = 30_000_000;
         assert_eq!(next_base_fee(fee, 15_000_000, limit), fee, "at target");
-        assert_eq!(next_base_fee(fee, 30_000_000, limit), U256::from(1_125_000_000u64));
+        assert_eq!(
+            next_base_fee(fee, 30_000_000, limit),
+            U256::from(1_125_000_000u64)
+        );
         assert_eq!(next_base_fee(fee, 0, limit), U256::from(875_000_000u64));
-        assert_eq!(next_base_fee(fee, 22_500_000, limit), U256::from(1_062_500_000u64));
+        assert_eq!(
+            next_base_fee(fee, 22_500_000, limit),
+            U256::from(1_062_500_000u64)
+        );
         // A full block always raises the fee, even from 1 wei.
         assert_eq!(next_base_fee(U256::one(), limit, limit), U256::from(2));
         assert_eq!(next_base_fee(U256::zero(), 0, limit), U256::zero());

@@ -181,7 +181,10 @@ impl Genesis {
             }
             let mut storage = BTreeMap::new();
             for (k, v) in &account.storage {
-                storage.insert(parse_word("storage key", k)?, parse_word("storage value", v)?);
+                storage.insert(
+                    parse_word("storage key", k)?,
+                    parse_word("storage value", v)?,
+                );
             }
             let parsed = GenesisAccount {
                 balance: match &account.balance {
@@ -217,7 +220,10 @@ impl Genesis {
 
     /// Writes the genesis accounts into `state` (code is stored as given, not validated:
     /// genesis is trusted).
-    pub fn apply<S: NodeStore + Clone>(&self, state: &mut WorldState<S>) -> Result<(), GenesisError> {
+    pub fn apply<S: NodeStore + Clone>(
+        &self,
+        state: &mut WorldState<S>,
+    ) -> Result<(), GenesisError> {
         for (address, account) in &self.accounts {
             state.update_account(address, |a| {
                 a.balance = account.balance;
@@ -281,7 +287,10 @@ mod tests {
         };
         for (json, needle) in [
             (base(r#"{"0x12":{}}"#), "not 20 bytes"),
-            (base(r#"{"f39fd6e51aad88f6f4ce6ab8827279cfffb92266":{}}"#), "0x-prefixed"),
+            (
+                base(r#"{"f39fd6e51aad88f6f4ce6ab8827279cfffb92266":{}}"#),
+                "0x-prefixed",
+            ),
             (
                 base(r#"{"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266":{"balance":"-1"}}"#),
                 "decimal",
@@ -290,7 +299,10 @@ mod tests {
                 base(r#"{"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266":{"code":"0xzz"}}"#),
                 "not hex",
             ),
-            (base(r#"{"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266":{"x":1}}"#), "unknown field"),
+            (
+                base(r#"{"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266":{"x":1}}"#),
+                "unknown field",
+            ),
             (
                 r#"{"chain_id":1,"gas_limit":20999,"base_fee":"1"}"#.to_string(),
                 "at least 21000",

@@ -266,6 +266,7 @@ impl NodeStore for StateStore {
 
 #[derive(Default)]
 struct MemoryChain {
+    chain_id: Option<u64>,
     head: Option<u64>,
     blocks: BTreeMap<u64, Vec<u8>>,
     numbers: BTreeMap<H256, u64>,
@@ -334,6 +335,28 @@ impl ChainStore {
     fn locked(chain: &Mutex<MemoryChain>) -> MutexGuard<'_, MemoryChain> {
         // Every update is a handful of inserts that cannot panic halfway.
         chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The chain id recorded when the chain was created.
+    pub fn chain_id(&self) -> Result<Option<u64>, ChainStoreError> {
+        match &self.backend {
+            Backend::Memory(m) => Ok(Self::locked(m).chain_id),
+            Backend::Redb(db) => {
+                let txn = db.begin_read().map_err(db_err)?;
+                let meta = txn.open_table(META).map_err(db_err)?;
+                Ok(meta.get("chain_id").map_err(db_err)?.map(|v| v.value()))
+            }
+        }
+    }
+
+    /// Writes the genesis block and records the chain id, atomically.
+    pub fn commit_genesis(
+        &self,
+        chain_id: u64,
+        block: &Block,
+        state: &WriteBatch,
+    ) -> Result<(), ChainStoreError> {
+        self.commit(block, &[], state, Some(chain_id))
     }
 
     /// The number of the last committed block.
@@ -408,6 +431,16 @@ impl ChainStore {
         receipts: &[StoredReceipt],
         state: &WriteBatch,
     ) -> Result<(), ChainStoreError> {
+        self.commit(block, receipts, state, None)
+    }
+
+    fn commit(
+        &self,
+        block: &Block,
+        receipts: &[StoredReceipt],
+        state: &WriteBatch,
+        chain_id: Option<u64>,
+    ) -> Result<(), ChainStoreError> {
         let number = block.header.number;
         let hash = block.header.hash();
         let encoded_block = encode_block(block);
@@ -425,6 +458,9 @@ impl ChainStore {
                         .insert(r.transaction_hash, (number, i as u32));
                 }
                 chain.head = Some(number);
+                if chain_id.is_some() {
+                    chain.chain_id = chain_id;
+                }
             }
             Backend::Redb(db) => {
                 let txn = db.begin_write().map_err(db_err)?;
@@ -448,6 +484,9 @@ impl ChainStore {
                     }
                     let mut meta = txn.open_table(META).map_err(db_err)?;
                     meta.insert("head", number).map_err(db_err)?;
+                    if let Some(id) = chain_id {
+                        meta.insert("chain_id", id).map_err(db_err)?;
+                    }
                 }
                 txn.commit().map_err(db_err)?;
             }

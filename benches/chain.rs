@@ -1,0 +1,166 @@
+//! Signed token transfers end to end through the chain, against sender recovery alone in the
+//! same run: each iteration decodes 1,000 signed ERC-20 transfers from 1,000 senders,
+//! recovers their senders (on every core), pools them, builds and executes a block, computes
+//! the state root and commits the block durably to redb. Run with `cargo bench --bench chain`.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use k256::ecdsa::SigningKey;
+use tally::chain::genesis::{Genesis, GenesisAccount};
+use tally::chain::sequencer::{Chain, ChainConfig, MiningMode};
+use tally::chain::store::ChainStore;
+use tally::chain::tx::{address_of, recover_senders_parallel, SignedTransaction};
+use tally_runtime::trie::keccak256;
+use tally_runtime::tx::{DeployPayload, Transaction};
+use tally_runtime::{H160, U256};
+
+const SENDERS: usize = 1_000;
+const TOKEN: &[u8] = include_bytes!("../contracts/build/token.wasm");
+
+struct Setup {
+    chain: Chain,
+    keys: Vec<SigningKey>,
+    addresses: Vec<H160>,
+    nonces: Vec<u64>,
+    token: H160,
+    chain_id: u64,
+    _dir: TempDir,
+}
+
+/// A data directory removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn call(selector: &str, to: H160, amount: u64) -> Vec<u8> {
+    let mut data = keccak256(selector.as_bytes())[..4].to_vec();
+    data.extend_from_slice(&[0; 12]);
+    data.extend_from_slice(to.as_bytes());
+    data.extend_from_slice(&U256::from(amount).to_big_endian());
+    data
+}
+
+impl Setup {
+    fn new() -> Self {
+        let keys: Vec<SigningKey> = (0..=SENDERS)
+            .map(|i| {
+                SigningKey::from_slice(&keccak256(&(i as u64).to_be_bytes())).expect("valid key")
+            })
+            .collect();
+        let addresses: Vec<H160> = keys.iter().map(address_of).collect();
+        let mut genesis = Genesis::dev();
+        genesis.gas_limit = 100_000_000;
+        for a in &addresses {
+            let account = GenesisAccount {
+                balance: U256::exp10(24),
+                ..GenesisAccount::default()
+            };
+            genesis.accounts.insert(*a, account);
+        }
+        let dir =
+            TempDir(std::env::temp_dir().join(format!("tally-bench-chain-{}", std::process::id())));
+        let _ = std::fs::remove_dir_all(&dir.0);
+        let store = ChainStore::open(&dir.0).expect("data directory");
+        let config = ChainConfig {
+            mining: MiningMode::Manual,
+            ..ChainConfig::default()
+        };
+        let chain = Chain::open(store, &genesis, config).expect("chain");
+        let mut setup = Setup {
+            chain,
+            keys,
+            addresses,
+            nonces: vec![0; SENDERS + 1],
+            token: H160::zero(),
+            chain_id: genesis.chain_id,
+            _dir: dir,
+        };
+        let owner = SENDERS;
+        let deploy = setup.signed(owner, None, DeployPayload::encode(TOKEN, &[]), 10_000_000);
+        setup.chain.submit(deploy).expect("deploy");
+        setup.chain.mine().expect("block");
+        setup.token = tally_runtime::exec::create_address(&setup.addresses[owner], 0);
+        for i in 0..SENDERS {
+            let mint = call("mint(address,uint256)", setup.addresses[i], 1_000_000_000);
+            let tx = setup.signed(owner, Some(setup.token), mint, 200_000);
+            setup.chain.submit(tx).expect("mint");
+        }
+        setup.chain.mine().expect("block");
+        setup
+    }
+
+    fn signed(
+        &mut self,
+        from: usize,
+        to: Option<H160>,
+        data: Vec<u8>,
+        gas_limit: u64,
+    ) -> SignedTransaction {
+        let nonce = self.nonces[from];
+        self.nonces[from] += 1;
+        let tx = Transaction {
+            chain_id: self.chain_id,
+            nonce,
+            max_priority_fee_per_gas: 1u64.into(),
+            max_fee_per_gas: 100_000_000_000u64.into(),
+            gas_limit,
+            to,
+            value: U256::zero(),
+            data,
+        };
+        SignedTransaction::sign(tx, &self.keys[from])
+    }
+
+    /// 1,000 signed token transfers, one per sender.
+    fn transfers(&mut self) -> Vec<Vec<u8>> {
+        (0..SENDERS)
+            .map(|i| {
+                let to = self.addresses[(i + 1) % SENDERS];
+                let data = call("transfer(address,uint256)", to, 1);
+                self.signed(i, Some(self.token), data, 100_000).encode()
+            })
+            .collect()
+    }
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let mut setup = Setup::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut group = c.benchmark_group("chain");
+    group.throughput(Throughput::Elements(SENDERS as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    let sample = setup.transfers();
+    group.bench_function("recover_only_x1000/all_cores", |b| {
+        b.iter(|| recover_senders_parallel(&sample, threads))
+    });
+    group.bench_function("recover_only_x1000/one_core", |b| {
+        b.iter(|| recover_senders_parallel(&sample, 1))
+    });
+    group.bench_function("signed_token_transfers_x1000/end_to_end", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                // Signing is the wallet's work: not timed.
+                let raw = setup.transfers();
+                let start = Instant::now();
+                for result in setup.chain.submit_batch(&raw) {
+                    result.expect("accepted");
+                }
+                let block = setup.chain.mine().expect("block");
+                total += start.elapsed();
+                assert_eq!(block.transactions.len(), SENDERS);
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, end_to_end);
+criterion_main!(benches);

@@ -1,0 +1,441 @@
+//! [`Chain`]: sequences signed transactions through the runtime into blocks. It owns the
+//! store, the world state (inside the runtime), the mempool and the head; it decodes and
+//! admits transactions, builds blocks from the best pooled transactions up to the gas limit,
+//! and commits each block with its receipts and state in one atomic write.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, RuntimeConfig, Status};
+use tally_runtime::state::{StateError, WorldState};
+use tally_runtime::tx::BlockEnv;
+use tally_runtime::{H160, H256, U256};
+use tally_vm::VmError;
+use thiserror::Error;
+
+use super::block::{encode_receipt, index_root, Bloom, Header};
+use super::genesis::{Genesis, GenesisError};
+use super::mempool::{AccountState, Mempool, PoolConfig, PoolError, PoolTx};
+use super::store::{Block, ChainStore, ChainStoreError, ReceiptStatus, StateStore, StoredReceipt};
+use super::tx::{recover_senders_parallel, SignedTransaction, TxDecodeError};
+
+/// When blocks are produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MiningMode {
+    /// One block per accepted transaction, as soon as it arrives (anvil's default).
+    OnDemand,
+    /// A block every `n` seconds, driven by whoever owns the chain (`tally node`).
+    Interval(u64),
+    /// Only when [`Chain::mine`] is called.
+    Manual,
+}
+
+/// How a chain runs.
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    pub runtime: RuntimeConfig,
+    pub pool: PoolConfig,
+    pub mining: MiningMode,
+    /// Receives the priority fees of every block.
+    pub producer: H160,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        ChainConfig {
+            runtime: RuntimeConfig::default(),
+            pool: PoolConfig::default(),
+            mining: MiningMode::OnDemand,
+            producer: H160::zero(),
+        }
+    }
+}
+
+/// Errors of the chain itself (never of a transaction's execution).
+#[derive(Debug, Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Store(#[from] ChainStoreError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    #[error("vm: {0}")]
+    Vm(#[from] VmError),
+    #[error("execution: {0}")]
+    Execution(String),
+    #[error("the database holds another chain: its genesis hash is {stored:?}, this genesis gives {given:?}")]
+    GenesisMismatch { stored: H256, given: H256 },
+    #[error("the database holds chain id {stored:?}, the genesis says {given}")]
+    ChainIdMismatch { stored: Option<u64>, given: u64 },
+    #[error("the state at block {number} has root {found:?}, its header says {expected:?}")]
+    StateRootMismatch {
+        number: u64,
+        expected: H256,
+        found: H256,
+    },
+    #[error("block {0} is missing from the store")]
+    MissingBlock(u64),
+}
+
+/// Why a submitted transaction was not accepted.
+#[derive(Debug, Error)]
+pub enum SubmitError {
+    #[error("malformed transaction: {0}")]
+    Decode(#[from] TxDecodeError),
+    #[error("wrong chain id: transaction is for {got}, this chain is {expected}")]
+    WrongChainId { expected: u64, got: u64 },
+    #[error("gas limit {limit} is below the intrinsic gas {intrinsic}")]
+    IntrinsicGasTooLow { limit: u64, intrinsic: u64 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("rejected by the mempool: {0}")]
+    Pool(#[from] PoolError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+/// A single-node chain.
+pub struct Chain {
+    store: ChainStore,
+    runtime: Runtime<StateStore>,
+    pool: Mempool<SignedTransaction>,
+    head: Header,
+    chain_id: u64,
+    config: ChainConfig,
+    /// Timestamp for the next block, if set (otherwise the clock, at least head + 1).
+    next_timestamp: Option<u64>,
+}
+
+impl Chain {
+    /// Opens the chain in `store`: creates its genesis block if the store is empty, otherwise
+    /// continues from the last committed block (with an empty mempool).
+    pub fn open(
+        store: ChainStore,
+        genesis: &Genesis,
+        config: ChainConfig,
+    ) -> Result<Self, ChainError> {
+        let genesis_block = genesis_header(genesis)?;
+        let head = match store.head()? {
+            None => {
+                let mut state = WorldState::new(store.state_store());
+                genesis.apply(&mut state)?;
+                let commit = state.prepare_commit(0)?;
+                let block = Block {
+                    header: genesis_block.clone(),
+                    transactions: Vec::new(),
+                };
+                store.commit_genesis(genesis.chain_id, &block, &commit.batch)?;
+                state.finish_commit(commit)?;
+                genesis_block
+            }
+            Some(number) => {
+                let stored_id = store.chain_id()?;
+                if stored_id != Some(genesis.chain_id) {
+                    return Err(ChainError::ChainIdMismatch {
+                        stored: stored_id,
+                        given: genesis.chain_id,
+                    });
+                }
+                let stored = store.block(0)?.ok_or(ChainError::MissingBlock(0))?;
+                if stored.header.hash() != genesis_block.hash() {
+                    return Err(ChainError::GenesisMismatch {
+                        stored: stored.header.hash(),
+                        given: genesis_block.hash(),
+                    });
+                }
+                store
+                    .block(number)?
+                    .ok_or(ChainError::MissingBlock(number))?
+                    .header
+            }
+        };
+        let mut state = WorldState::open(store.state_store(), head.number)?;
+        let root = state.root()?;
+        if root != head.state_root {
+            return Err(ChainError::StateRootMismatch {
+                number: head.number,
+                expected: head.state_root,
+                found: root,
+            });
+        }
+        let runtime = Runtime::new(config.runtime.clone(), state)?;
+        let pool_config = PoolConfig {
+            block_gas_limit: head.gas_limit,
+            ..config.pool.clone()
+        };
+        let pool = Mempool::new(pool_config, head.next_base_fee());
+        Ok(Chain {
+            store,
+            runtime,
+            pool,
+            head,
+            chain_id: genesis.chain_id,
+            config,
+            next_timestamp: None,
+        })
+    }
+
+    /// The last committed block's header.
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// Blocks, receipts and the transaction index.
+    pub fn store(&self) -> &ChainStore {
+        &self.store
+    }
+
+    /// The mempool.
+    pub fn pool(&self) -> &Mempool<SignedTransaction> {
+        &self.pool
+    }
+
+    /// The runtime, holding the world state at the head.
+    pub fn runtime(&mut self) -> &mut Runtime<StateStore> {
+        &mut self.runtime
+    }
+
+    /// The mining mode.
+    pub fn mining(&self) -> MiningMode {
+        self.config.mining
+    }
+
+    /// Sets the timestamp of the next block (it must exceed the head's; it is raised to
+    /// head + 1 otherwise).
+    pub fn set_next_timestamp(&mut self, timestamp: u64) {
+        self.next_timestamp = Some(timestamp);
+    }
+
+    /// Decodes, checks and pools a raw signed transaction; in on-demand mode, mines it.
+    /// Returns its hash.
+    pub fn submit_raw(&mut self, raw: &[u8]) -> Result<H256, SubmitError> {
+        let tx = SignedTransaction::decode(raw)?;
+        self.submit(tx)
+    }
+
+    /// Decodes a batch of raw transactions, recovering their senders on every core, and
+    /// submits them in order (in on-demand mode each is mined as it is accepted).
+    pub fn submit_batch(&mut self, raw: &[Vec<u8>]) -> Vec<Result<H256, SubmitError>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        recover_senders_parallel(raw, threads)
+            .into_iter()
+            .map(|decoded| self.submit(decoded?))
+            .collect()
+    }
+
+    /// Checks and pools a decoded transaction; in on-demand mode, mines it.
+    pub fn submit(&mut self, tx: SignedTransaction) -> Result<H256, SubmitError> {
+        let t = tx.transaction();
+        if t.chain_id != self.chain_id {
+            return Err(SubmitError::WrongChainId {
+                expected: self.chain_id,
+                got: t.chain_id,
+            });
+        }
+        let intrinsic = t
+            .intrinsic_gas(self.runtime.costs())
+            .map_err(|e| SubmitError::Invalid(e.to_string()))?;
+        if t.gas_limit < intrinsic {
+            return Err(SubmitError::IntrinsicGasTooLow {
+                limit: t.gas_limit,
+                intrinsic,
+            });
+        }
+        let sender = tx.sender();
+        let state = self.runtime.state_mut();
+        let account = AccountState {
+            nonce: state.nonce(&sender).map_err(ChainError::from)?,
+            balance: state.balance(&sender).map_err(ChainError::from)?,
+        };
+        let hash = tx.hash();
+        let entry = PoolTx {
+            hash,
+            sender,
+            nonce: t.nonce,
+            max_fee_per_gas: t.max_fee_per_gas,
+            max_priority_fee_per_gas: t.max_priority_fee_per_gas,
+            gas_limit: t.gas_limit,
+            value: t.value,
+        };
+        self.pool.insert(entry, tx, account)?;
+        if self.config.mining == MiningMode::OnDemand {
+            self.mine()?;
+        }
+        Ok(hash)
+    }
+
+    /// The timestamp the next block gets: the one set, or the clock, and at least head + 1.
+    fn next_block_timestamp(&mut self) -> u64 {
+        let wanted = self.next_timestamp.take().unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        });
+        wanted.max(self.head.timestamp + 1)
+    }
+
+    /// Builds, executes and commits the next block from the best pooled transactions (an
+    /// empty block if there are none).
+    pub fn mine(&mut self) -> Result<Block, ChainError> {
+        let timestamp = self.next_block_timestamp();
+        let env = BlockEnv {
+            number: self.head.number + 1,
+            timestamp,
+            chain_id: self.chain_id,
+            gas_limit: self.head.gas_limit,
+            base_fee: self.head.next_base_fee(),
+            producer: self.config.producer,
+        };
+        let mut ctx = BlockContext::new(env);
+        let mut included: Vec<(SignedTransaction, Receipt)> = Vec::new();
+        let mut dropped: Vec<H256> = Vec::new();
+        let mut best = self.pool.best();
+        while let Some(entry) = best.next() {
+            let sender = entry.tx.sender;
+            if entry.tx.gas_limit > ctx.gas_left() {
+                best.skip_sender(sender);
+                continue;
+            }
+            match self
+                .runtime
+                .transact(&mut ctx, sender, entry.payload.transaction())
+            {
+                Ok(receipt) => included.push((entry.payload.clone(), receipt)),
+                Err(ExecError::Invalid(_)) => {
+                    dropped.push(entry.tx.hash);
+                    best.skip_sender(sender);
+                }
+                Err(e) => {
+                    drop(best);
+                    self.reload_state()?;
+                    return Err(ChainError::Execution(e.to_string()));
+                }
+            }
+        }
+        drop(best);
+        let block = self.commit(ctx, included)?;
+        for hash in dropped {
+            self.pool.remove(&hash);
+        }
+        Ok(block)
+    }
+
+    /// Seals the executed block: roots, header, one atomic write, then the new head.
+    fn commit(
+        &mut self,
+        ctx: BlockContext,
+        included: Vec<(SignedTransaction, Receipt)>,
+    ) -> Result<Block, ChainError> {
+        let number = ctx.env.number;
+        let commit = self.runtime.state_mut().prepare_commit(number)?;
+        let envelopes: Vec<Vec<u8>> = included.iter().map(|(tx, _)| tx.encode()).collect();
+        let encoded_receipts: Vec<Vec<u8>> =
+            included.iter().map(|(_, r)| encode_receipt(r)).collect();
+        let mut bloom = Bloom::default();
+        for (_, receipt) in &included {
+            bloom.merge(&Bloom::of_logs(&receipt.logs));
+        }
+        let header = Header {
+            parent_hash: self.head.hash(),
+            producer: ctx.env.producer,
+            state_root: commit.root,
+            transactions_root: index_root(&envelopes),
+            receipts_root: index_root(&encoded_receipts),
+            logs_bloom: bloom,
+            number,
+            gas_limit: ctx.env.gas_limit,
+            gas_used: ctx.gas_used,
+            timestamp: ctx.env.timestamp,
+            base_fee: ctx.env.base_fee,
+        };
+        let receipts: Vec<StoredReceipt> = included
+            .iter()
+            .map(|(tx, r)| stored_receipt(tx, r))
+            .collect();
+        let block = Block {
+            header,
+            transactions: envelopes,
+        };
+        if let Err(e) = self.store.commit_block(&block, &receipts, &commit.batch) {
+            self.reload_state()?;
+            return Err(e.into());
+        }
+        self.runtime.state_mut().finish_commit(commit)?;
+        self.head = block.header.clone();
+        let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
+        senders.sort_unstable();
+        senders.dedup();
+        let mut accounts = Vec::with_capacity(senders.len());
+        for sender in senders {
+            let state = self.runtime.state_mut();
+            let account = AccountState {
+                nonce: state.nonce(&sender)?,
+                balance: state.balance(&sender)?,
+            };
+            accounts.push((sender, account));
+        }
+        self.pool.on_block(self.head.next_base_fee(), accounts);
+        Ok(block)
+    }
+
+    /// Drops the in-memory state and reopens it at the head (after a failed block).
+    fn reload_state(&mut self) -> Result<(), ChainError> {
+        let state = WorldState::open(self.store.state_store(), self.head.number)?;
+        self.runtime = Runtime::new(self.config.runtime.clone(), state)?;
+        Ok(())
+    }
+}
+
+/// The genesis block's header: the genesis state's root, no transactions.
+fn genesis_header(genesis: &Genesis) -> Result<Header, ChainError> {
+    // Computed on a scratch state, so that opening an existing chain writes nothing.
+    let mut state = WorldState::new(tally_runtime::trie::MemoryStore::new());
+    genesis.apply(&mut state)?;
+    Ok(Header {
+        parent_hash: H256::zero(),
+        producer: H160::zero(),
+        state_root: state.root()?,
+        transactions_root: index_root(&[]),
+        receipts_root: index_root(&[]),
+        logs_bloom: Bloom::default(),
+        number: 0,
+        gas_limit: genesis.gas_limit,
+        gas_used: 0,
+        timestamp: genesis.timestamp,
+        base_fee: genesis.base_fee,
+    })
+}
+
+fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
+    StoredReceipt {
+        transaction_hash: tx.hash(),
+        from: tx.sender(),
+        to: tx.transaction().to,
+        status: match &r.status {
+            Status::Success => ReceiptStatus::Success,
+            Status::Revert => ReceiptStatus::Revert,
+            Status::Failure(f) => ReceiptStatus::Failure(format!("{f:?}")),
+        },
+        gas_used: r.gas_used,
+        cumulative_gas_used: r.cumulative_gas_used,
+        intrinsic_gas: r.gas.intrinsic,
+        logs: r.logs.clone(),
+        output: r.output.clone(),
+        contract_address: r.contract_address,
+        effective_gas_price: r.effective_gas_price,
+        burned: r.burned,
+        tip: r.tip,
+    }
+}
+
+/// Total charged for a block's transactions: `sum(gas_used * effective price)`.
+pub fn total_fees(receipts: &[StoredReceipt]) -> U256 {
+    receipts.iter().fold(U256::zero(), |sum, r| {
+        sum + U256::from(r.gas_used) * r.effective_gas_price
+    })
+}

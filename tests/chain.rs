@@ -1,0 +1,286 @@
+//! The chain end to end: signed transactions through the mempool into blocks, EIP-1559 base
+//! fee movement, fee accounting across a block, durable restart, determinism and store
+//! format checks.
+
+use std::path::PathBuf;
+
+use tally::chain::block::Header;
+use tally::chain::genesis::Genesis;
+use tally::chain::sequencer::{
+    total_fees, Chain, ChainConfig, ChainError, MiningMode, SubmitError,
+};
+use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus};
+use tally::chain::tx::{dev_accounts, SignedTransaction};
+use tally_runtime::tx::Transaction;
+use tally_runtime::{H160, U256};
+
+const PRODUCER: H160 = H160([0xfe; 20]);
+
+fn config(mining: MiningMode) -> ChainConfig {
+    ChainConfig {
+        mining,
+        producer: PRODUCER,
+        ..ChainConfig::default()
+    }
+}
+
+fn transfer(key: usize, nonce: u64, to: H160, value: u64, chain_id: u64) -> SignedTransaction {
+    let (signing, _) = &dev_accounts()[key];
+    let tx = Transaction {
+        chain_id,
+        nonce,
+        max_priority_fee_per_gas: 2_000_000_000u64.into(),
+        max_fee_per_gas: 10_000_000_000u64.into(),
+        gas_limit: 21_000,
+        to: Some(to),
+        value: value.into(),
+        data: vec![],
+    };
+    SignedTransaction::sign(tx, signing)
+}
+
+fn dev(i: usize) -> H160 {
+    dev_accounts()[i].1
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tally-chain-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn on_demand_mining_includes_each_transaction_in_its_own_block() {
+    let genesis = Genesis::dev();
+    let mut chain =
+        Chain::open(ChainStore::memory(), &genesis, config(MiningMode::OnDemand)).unwrap();
+    let bob = H160::repeat_byte(0xb0);
+    let tx = transfer(0, 0, bob, 1_000, genesis.chain_id);
+    let raw = tx.encode();
+    let hash = chain.submit_raw(&raw).unwrap();
+    assert_eq!(hash, tx.hash());
+    assert_eq!(chain.head().number, 1);
+    let block = chain.store().block(1).unwrap().unwrap();
+    assert_eq!(block.transactions, vec![raw]);
+    assert_eq!(
+        block.header.parent_hash,
+        chain.store().block(0).unwrap().unwrap().header.hash()
+    );
+    assert_eq!(
+        chain.store().transaction_location(&hash).unwrap(),
+        Some((1, 0))
+    );
+    let receipts = chain.store().receipts(1).unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].status, ReceiptStatus::Success);
+    assert_eq!(receipts[0].from, dev(0));
+    assert_eq!(receipts[0].gas_used, 21_000);
+    assert_eq!(
+        chain.runtime().state_mut().balance(&bob).unwrap(),
+        U256::from(1_000)
+    );
+    assert!(chain.pool().is_empty());
+}
+
+#[test]
+fn invalid_submissions_are_rejected_with_reasons() {
+    let genesis = Genesis::dev();
+    let mut chain =
+        Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
+    let bob = H160::repeat_byte(0xb0);
+    assert!(matches!(
+        chain.submit_raw(&[0x02, 0xc0]),
+        Err(SubmitError::Decode(_))
+    ));
+    let wrong_chain = transfer(0, 0, bob, 1, 1);
+    assert!(matches!(
+        chain.submit(wrong_chain),
+        Err(SubmitError::WrongChainId {
+            expected: 31_337,
+            got: 1
+        })
+    ));
+    let ok = transfer(0, 0, bob, 1, genesis.chain_id);
+    chain.submit(ok.clone()).unwrap();
+    assert!(matches!(chain.submit(ok), Err(SubmitError::Pool(_))));
+    assert_eq!(
+        chain.head().number,
+        0,
+        "manual mode mines nothing by itself"
+    );
+}
+
+/// Blocks whose gas limit fits exactly four transfers: full blocks raise the base fee by
+/// 1/8, empty ones lower it by 1/8, and the fees of a block add up.
+#[test]
+fn base_fee_moves_with_block_fullness_and_fees_add_up() {
+    let mut genesis = Genesis::dev();
+    genesis.gas_limit = 4 * 21_000;
+    let mut chain =
+        Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
+    let bob = H160::repeat_byte(0xb0);
+    let base = genesis.base_fee;
+    let before: Vec<U256> = (0..5)
+        .map(|i| chain.runtime().state_mut().balance(&dev(i)).unwrap())
+        .collect();
+    // Five transfers: four fill block 1, the fifth waits for block 2.
+    for i in 0..5 {
+        chain
+            .submit(transfer(i, 0, bob, 10, genesis.chain_id))
+            .unwrap();
+    }
+    let full = chain.mine().unwrap();
+    assert_eq!(full.transactions.len(), 4);
+    assert_eq!(full.header.gas_used, 84_000);
+    // The genesis block is empty, so block 1's base fee is already 1/8 lower.
+    let base1 = base - base / 8;
+    assert_eq!(full.header.base_fee, base1);
+    assert_eq!(chain.head().next_base_fee(), base1 + base1 / 8);
+
+    // Fees: what senders paid = value + burned + tips; the producer got exactly the tips.
+    let receipts = chain.store().receipts(1).unwrap();
+    let burned = receipts.iter().fold(U256::zero(), |s, r| s + r.burned);
+    let tips = receipts.iter().fold(U256::zero(), |s, r| s + r.tip);
+    assert_eq!(total_fees(&receipts), burned + tips);
+    assert_eq!(burned, U256::from(84_000) * base1);
+    assert_eq!(
+        chain.runtime().state_mut().balance(&PRODUCER).unwrap(),
+        tips
+    );
+    let mut paid = U256::zero();
+    for (i, b) in before.iter().enumerate().take(5) {
+        paid += *b - chain.runtime().state_mut().balance(&dev(i)).unwrap();
+    }
+    assert_eq!(paid, U256::from(40) + burned + tips);
+
+    let base2 = base1 + base1 / 8;
+    let second = chain.mine().unwrap();
+    assert_eq!(second.transactions.len(), 1);
+    assert_eq!(second.header.base_fee, base2);
+    let empty = chain.mine().unwrap();
+    assert!(empty.transactions.is_empty());
+    // Block 2 used 21,000 of a 42,000 target: -1/16; block 3 was empty: -1/8.
+    let base3 = base2 - base2 / 16;
+    assert_eq!(empty.header.base_fee, base3);
+    assert_eq!(chain.head().next_base_fee(), base3 - base3 / 8);
+}
+
+#[test]
+fn a_nonce_gap_waits_in_the_pool_until_it_is_filled() {
+    let genesis = Genesis::dev();
+    let mut chain =
+        Chain::open(ChainStore::memory(), &genesis, config(MiningMode::OnDemand)).unwrap();
+    let bob = H160::repeat_byte(0xb0);
+    chain
+        .submit(transfer(0, 1, bob, 1, genesis.chain_id))
+        .unwrap();
+    assert_eq!(
+        chain.head().number,
+        1,
+        "an empty block: the transaction waits"
+    );
+    assert!(chain
+        .store()
+        .block(1)
+        .unwrap()
+        .unwrap()
+        .transactions
+        .is_empty());
+    chain
+        .submit(transfer(0, 0, bob, 1, genesis.chain_id))
+        .unwrap();
+    let block = chain.store().block(2).unwrap().unwrap();
+    assert_eq!(block.transactions.len(), 2, "both, in nonce order");
+    assert_eq!(chain.runtime().state_mut().nonce(&dev(0)).unwrap(), 2);
+}
+
+fn run_fixed(chain: &mut Chain, chain_id: u64) -> Vec<Header> {
+    let bob = H160::repeat_byte(0xb0);
+    let mut headers = Vec::new();
+    for n in 0..3u64 {
+        for i in 0..3 {
+            chain.submit(transfer(i, n, bob, 7 + n, chain_id)).unwrap();
+        }
+        chain.set_next_timestamp(1_000 + n);
+        headers.push(chain.mine().unwrap().header);
+    }
+    headers
+}
+
+#[test]
+fn the_same_transactions_give_the_same_blocks() {
+    let genesis = Genesis::dev();
+    let mut a = Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
+    let mut b = Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
+    let ha = run_fixed(&mut a, genesis.chain_id);
+    let hb = run_fixed(&mut b, genesis.chain_id);
+    assert_eq!(ha, hb);
+    assert_eq!(a.head().hash(), b.head().hash());
+}
+
+#[test]
+fn a_reopened_chain_continues_from_its_last_block() {
+    let dir = temp_dir("restart");
+    let genesis = Genesis::dev();
+    let (head, root) = {
+        let store = ChainStore::open(&dir).unwrap();
+        let mut chain = Chain::open(store, &genesis, config(MiningMode::Manual)).unwrap();
+        run_fixed(&mut chain, genesis.chain_id);
+        (chain.head().clone(), chain.head().state_root)
+    };
+    let store = ChainStore::open(&dir).unwrap();
+    let mut chain = Chain::open(store, &genesis, config(MiningMode::Manual)).unwrap();
+    assert_eq!(chain.head(), &head);
+    assert_eq!(chain.runtime().state_mut().root().unwrap(), root);
+    assert_eq!(chain.runtime().state_mut().nonce(&dev(0)).unwrap(), 3);
+    chain
+        .submit(transfer(0, 3, H160::repeat_byte(0xb0), 1, genesis.chain_id))
+        .unwrap();
+    let next = chain.mine().unwrap();
+    assert_eq!(next.header.number, 4);
+    assert_eq!(next.header.parent_hash, head.hash());
+    drop(chain);
+
+    // Another genesis cannot open this database.
+    let mut other_id = Genesis::dev();
+    other_id.chain_id = 1;
+    let store = ChainStore::open(&dir).unwrap();
+    match Chain::open(store, &other_id, config(MiningMode::Manual)) {
+        Err(ChainError::ChainIdMismatch {
+            stored: Some(31_337),
+            given: 1,
+        }) => {}
+        other => panic!("{:?}", other.err()),
+    }
+    let mut other_accounts = Genesis::dev();
+    other_accounts.gas_limit += 1;
+    let store = ChainStore::open(&dir).unwrap();
+    match Chain::open(store, &other_accounts, config(MiningMode::Manual)) {
+        Err(ChainError::GenesisMismatch { .. }) => {}
+        other => panic!("{:?}", other.err()),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let dir = temp_dir("format");
+    drop(ChainStore::open(&dir).unwrap());
+    {
+        let db = redb::Database::create(dir.join("chain.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
+            let mut meta = txn.open_table(table).unwrap();
+            meta.insert("format", 99).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    match ChainStore::open(&dir) {
+        Err(e @ ChainStoreError::NewerFormat { found: 99, .. }) => {
+            assert!(e.to_string().contains("newer"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
