@@ -284,3 +284,67 @@ fn a_database_from_a_newer_version_is_refused() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn interval_mining_produces_a_block_once_the_interval_has_passed() {
+    let genesis = Genesis::dev();
+    let mut chain = Chain::open(
+        ChainStore::memory(),
+        &genesis,
+        config(MiningMode::Interval(5)),
+    )
+    .unwrap();
+    chain
+        .submit(transfer(0, 0, H160::repeat_byte(0xb0), 1, genesis.chain_id))
+        .unwrap();
+    assert_eq!(chain.head().number, 0, "not mined on arrival");
+    assert!(chain.tick(genesis.timestamp + 4).unwrap().is_none());
+    let block = chain.tick(genesis.timestamp + 5).unwrap().expect("a block");
+    assert_eq!(block.header.timestamp, genesis.timestamp + 5);
+    assert_eq!(block.transactions.len(), 1);
+    assert!(chain.tick(genesis.timestamp + 9).unwrap().is_none());
+    assert_eq!(
+        chain
+            .tick(genesis.timestamp + 10)
+            .unwrap()
+            .unwrap()
+            .header
+            .number,
+        2
+    );
+}
+
+#[test]
+fn compiled_modules_survive_a_restart() {
+    let dir = temp_dir("modules");
+    let genesis = Genesis::dev();
+    let token = include_bytes!("../contracts/build/token.wasm");
+    {
+        let store = ChainStore::open(&dir).unwrap();
+        let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+        let tx = Transaction {
+            chain_id: genesis.chain_id,
+            nonce: 0,
+            max_priority_fee_per_gas: 1u64.into(),
+            max_fee_per_gas: 10_000_000_000u64.into(),
+            gas_limit: 10_000_000,
+            to: None,
+            value: U256::zero(),
+            data: token.to_vec(),
+        };
+        chain
+            .submit(SignedTransaction::sign(tx, &dev_accounts()[0].0))
+            .unwrap();
+        let receipts = chain.store().receipts(1).unwrap();
+        assert_eq!(receipts[0].status, ReceiptStatus::Success, "{receipts:?}");
+    }
+    let store = ChainStore::open(&dir).unwrap();
+    assert_eq!(store.modules().unwrap().len(), 1);
+    let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+    assert_eq!(
+        chain.runtime().vm().cached_modules(),
+        1,
+        "loaded, not recompiled"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -159,6 +159,7 @@ impl Chain {
             });
         }
         let runtime = Runtime::new(config.runtime.clone(), state)?;
+        load_modules(&store, &runtime);
         let pool_config = PoolConfig {
             block_gas_limit: head.gas_limit,
             ..config.pool.clone()
@@ -361,7 +362,21 @@ impl Chain {
             header,
             transactions: envelopes,
         };
-        if let Err(e) = self.store.commit_block(&block, &receipts, &commit.batch) {
+        // Compiled modules of the code this block deployed, so a restart does not recompile.
+        let modules: Vec<(H256, Vec<u8>)> = commit
+            .batch
+            .code
+            .iter()
+            .filter_map(|(hash, _)| {
+                let module = self.runtime.vm().cached(hash)?;
+                let artifact = self.runtime.vm().serialize(&module).ok()?;
+                Some((H256(*hash), artifact))
+            })
+            .collect();
+        if let Err(e) = self
+            .store
+            .commit_block(&block, &receipts, &commit.batch, &modules)
+        {
             self.reload_state()?;
             return Err(e.into());
         }
@@ -383,11 +398,39 @@ impl Chain {
         Ok(block)
     }
 
+    /// In [`MiningMode::Interval`], mines a block if `now` (seconds since the Unix epoch) is
+    /// at least the interval past the head's timestamp; the node calls this on a timer.
+    pub fn tick(&mut self, now: u64) -> Result<Option<Block>, ChainError> {
+        let MiningMode::Interval(every) = self.config.mining else {
+            return Ok(None);
+        };
+        if now < self.head.timestamp.saturating_add(every) {
+            return Ok(None);
+        }
+        self.set_next_timestamp(now);
+        self.mine().map(Some)
+    }
+
     /// Drops the in-memory state and reopens it at the head (after a failed block).
     fn reload_state(&mut self) -> Result<(), ChainError> {
         let state = WorldState::open(self.store.state_store(), self.head.number)?;
         self.runtime = Runtime::new(self.config.runtime.clone(), state)?;
+        load_modules(&self.store, &self.runtime);
         Ok(())
+    }
+}
+
+/// Loads the stored compiled modules into the VM's cache. An artifact that does not load (for
+/// another build of tally, or damaged) is skipped: the code is then compiled on first use.
+fn load_modules(store: &ChainStore, runtime: &Runtime<StateStore>) {
+    let Ok(modules) = store.modules() else {
+        return;
+    };
+    for (_, artifact) in modules {
+        // SAFETY: the artifacts come from this chain's own data directory, written by
+        // `Vm::serialize`; the VM checks their header, schedule and checksum, and wasmtime
+        // checks the engine configuration.
+        let _ = unsafe { runtime.vm().deserialize(&artifact) };
     }
 }
 

@@ -26,6 +26,10 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_numbers");
 const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
+const MODULES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("compiled_modules");
+
+/// The data directory `tally` uses by default.
+pub const DEFAULT_DATA_DIR: &str = "tally-data";
 
 /// Errors of the chain store.
 #[derive(Debug, Error)]
@@ -267,6 +271,7 @@ impl NodeStore for StateStore {
 #[derive(Default)]
 struct MemoryChain {
     chain_id: Option<u64>,
+    modules: BTreeMap<H256, Vec<u8>>,
     head: Option<u64>,
     blocks: BTreeMap<u64, Vec<u8>>,
     numbers: BTreeMap<H256, u64>,
@@ -318,6 +323,7 @@ impl ChainStore {
             txn.open_table(BLOCK_NUMBERS).map_err(db_err)?;
             txn.open_table(RECEIPTS).map_err(db_err)?;
             txn.open_table(TX_INDEX).map_err(db_err)?;
+            txn.open_table(MODULES).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         let nodes = RedbStore::with_database(db.clone())?;
@@ -356,7 +362,28 @@ impl ChainStore {
         block: &Block,
         state: &WriteBatch,
     ) -> Result<(), ChainStoreError> {
-        self.commit(block, &[], state, Some(chain_id))
+        self.commit(block, &[], state, &[], Some(chain_id))
+    }
+
+    /// Every compiled-module artifact stored, by code hash (see `tally_vm::Vm::serialize`).
+    pub fn modules(&self) -> Result<Vec<(H256, Vec<u8>)>, ChainStoreError> {
+        match &self.backend {
+            Backend::Memory(m) => Ok(Self::locked(m)
+                .modules
+                .iter()
+                .map(|(h, a)| (*h, a.clone()))
+                .collect()),
+            Backend::Redb(db) => {
+                let txn = db.begin_read().map_err(db_err)?;
+                let table = txn.open_table(MODULES).map_err(db_err)?;
+                let mut out = Vec::new();
+                for entry in table.iter().map_err(db_err)? {
+                    let (hash, artifact) = entry.map_err(db_err)?;
+                    out.push((H256(*hash.value()), artifact.value().to_vec()));
+                }
+                Ok(out)
+            }
+        }
     }
 
     /// The number of the last committed block.
@@ -423,15 +450,16 @@ impl ChainStore {
         }
     }
 
-    /// Writes a block, its receipts and its state changes in one atomic transaction, and
-    /// makes it the head.
+    /// Writes a block, its receipts, its state changes and the compiled modules of the code it
+    /// deployed in one atomic transaction, and makes it the head.
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[StoredReceipt],
         state: &WriteBatch,
+        modules: &[(H256, Vec<u8>)],
     ) -> Result<(), ChainStoreError> {
-        self.commit(block, receipts, state, None)
+        self.commit(block, receipts, state, modules, None)
     }
 
     fn commit(
@@ -439,6 +467,7 @@ impl ChainStore {
         block: &Block,
         receipts: &[StoredReceipt],
         state: &WriteBatch,
+        modules: &[(H256, Vec<u8>)],
         chain_id: Option<u64>,
     ) -> Result<(), ChainStoreError> {
         let number = block.header.number;
@@ -458,6 +487,9 @@ impl ChainStore {
                         .insert(r.transaction_hash, (number, i as u32));
                 }
                 chain.head = Some(number);
+                for (hash, artifact) in modules {
+                    chain.modules.insert(*hash, artifact.clone());
+                }
                 if chain_id.is_some() {
                     chain.chain_id = chain_id;
                 }
@@ -481,6 +513,10 @@ impl ChainStore {
                         index
                             .insert(&r.transaction_hash.0, (number, i as u32))
                             .map_err(db_err)?;
+                    }
+                    let mut table = txn.open_table(MODULES).map_err(db_err)?;
+                    for (hash, artifact) in modules {
+                        table.insert(&hash.0, artifact.as_slice()).map_err(db_err)?;
                     }
                     let mut meta = txn.open_table(META).map_err(db_err)?;
                     meta.insert("head", number).map_err(db_err)?;
