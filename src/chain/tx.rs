@@ -1,1 +1,752 @@
-//! Signed EIP-1559 transactions.
+//! Signed EIP-1559 transactions: the EIP-2718 type-2 envelope
+//! `0x02 || rlp([chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas, gas_limit, to,
+//! value, data, access_list, y_parity, r, s])`, its strict decoding, secp256k1 signing and
+//! sender recovery.
+//!
+//! - [`SignedTransaction::decode`] accepts only the canonical encoding (minimal RLP lengths,
+//!   integers without leading zeros and within their range, `to` of 20 bytes or empty, no
+//!   trailing bytes), so [`SignedTransaction::encode`] gives back exactly the bytes decoded
+//!   and the transaction hash (keccak-256 of the envelope) identifies one transaction. Any
+//!   byte string is handled without panicking; every failure is a [`TxDecodeError`] naming
+//!   the field at fault.
+//! - The access list must be empty: Tally has no warm/cold pricing, so a non-empty list
+//!   would be paid for and do nothing ([`TxDecodeError::AccessListNotEmpty`]).
+//! - Signatures are Ethereum's: ECDSA over secp256k1 of the signing hash
+//!   `keccak256(0x02 || rlp([chain_id, ..., access_list]))` ([`signing_hash`]), with `r` and
+//!   `s` in `1..n` and `s <= n / 2` (EIP-2, no malleable twins). The sender is the address
+//!   of the recovered public key: the last 20 bytes of the keccak-256 of its uncompressed
+//!   coordinates.
+//! - [`SignedTransaction::sign`] signs deterministically (RFC 6979) with a low `s`, as
+//!   Ethereum wallets do, so the same key and transaction always give the same bytes.
+//! - [`DEV_KEYS`] are the ten well-known development keys of the test mnemonic
+//!   "test test test test test test test test test test test junk" (anvil, hardhat).
+//! - [`recover_senders_parallel`] decodes a batch on several threads (block import).
+//!
+//! The execution-side view of a transaction, without signature, is
+//! [`tally_runtime::tx::Transaction`].
+
+use std::fmt;
+
+use alloy_rlp::{Encodable, Header};
+use k256::ecdsa::SigningKey;
+use k256::elliptic_curve::group::Group;
+use k256::elliptic_curve::ops::{LinearCombination, Reduce};
+use k256::elliptic_curve::point::DecompressPoint;
+use k256::elliptic_curve::sec1::ToEncodedPoint;
+use k256::elliptic_curve::subtle::Choice;
+use k256::elliptic_curve::PrimeField;
+use k256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
+use tally_runtime::trie::keccak256;
+use tally_runtime::tx::Transaction;
+use tally_runtime::{H160, H256, U256};
+use thiserror::Error;
+
+/// The EIP-2718 type byte of an EIP-1559 transaction.
+pub const EIP1559_TX_TYPE: u8 = 0x02;
+
+/// The order `n` of the secp256k1 group.
+const SECP256K1_ORDER: U256 = U256([
+    0xBFD2_5E8C_D036_4141,
+    0xBAAE_DCE6_AF48_A03B,
+    0xFFFF_FFFF_FFFF_FFFE,
+    0xFFFF_FFFF_FFFF_FFFF,
+]);
+
+/// `n / 2` (rounded down): the largest `s` EIP-2 accepts.
+const SECP256K1_HALF_ORDER: U256 = U256([
+    0xDFE9_2F46_681B_20A0,
+    0x5D57_6E73_57A4_501D,
+    0xFFFF_FFFF_FFFF_FFFF,
+    0x7FFF_FFFF_FFFF_FFFF,
+]);
+
+/// The private keys of the first ten accounts of the mnemonic
+/// "test test test test test test test test test test test junk" (BIP-44 path
+/// `m/44'/60'/0'/0/i`), the development accounts of anvil and hardhat. Never use them for
+/// anything of value: they are public.
+pub const DEV_KEYS: [&str; 10] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+];
+
+/// The development accounts: each key of [`DEV_KEYS`] with its address.
+pub fn dev_accounts() -> Vec<(SigningKey, H160)> {
+    DEV_KEYS
+        .iter()
+        .map(|key| {
+            let key = dev_key(key);
+            let address = address_of(&key);
+            (key, address)
+        })
+        .collect()
+}
+
+fn dev_key(hex_key: &str) -> SigningKey {
+    let bytes = hex::decode(hex_key.trim_start_matches("0x")).expect("DEV_KEYS are hex");
+    SigningKey::from_slice(&bytes).expect("DEV_KEYS are valid secp256k1 keys")
+}
+
+/// The address of a private key: the last 20 bytes of the keccak-256 of its uncompressed
+/// public key (without the `0x04` prefix).
+pub fn address_of(key: &SigningKey) -> H160 {
+    address_of_point(key.verifying_key().as_affine())
+}
+
+fn address_of_point(point: &AffinePoint) -> H160 {
+    let point = point.to_encoded_point(false);
+    // An uncompressed SEC1 point is `0x04 || x || y`; the identity cannot be a public key.
+    let coordinates = point.as_bytes().get(1..).unwrap_or_default();
+    let hash = keccak256(coordinates);
+    let mut address = [0u8; 20];
+    address.copy_from_slice(&hash[12..]);
+    H160(address)
+}
+
+/// The fields of a transaction envelope, named in [`TxDecodeError`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxField {
+    /// The RLP list after the type byte.
+    Payload,
+    ChainId,
+    Nonce,
+    MaxPriorityFeePerGas,
+    MaxFeePerGas,
+    GasLimit,
+    To,
+    Value,
+    Data,
+    AccessList,
+    YParity,
+    R,
+    S,
+}
+
+impl fmt::Display for TxField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TxField::Payload => "transaction payload",
+            TxField::ChainId => "chain_id",
+            TxField::Nonce => "nonce",
+            TxField::MaxPriorityFeePerGas => "max_priority_fee_per_gas",
+            TxField::MaxFeePerGas => "max_fee_per_gas",
+            TxField::GasLimit => "gas_limit",
+            TxField::To => "to",
+            TxField::Value => "value",
+            TxField::Data => "data",
+            TxField::AccessList => "access_list",
+            TxField::YParity => "y_parity",
+            TxField::R => "r",
+            TxField::S => "s",
+        })
+    }
+}
+
+/// Why bytes are not a valid signed EIP-1559 transaction.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum TxDecodeError {
+    #[error("empty transaction")]
+    Empty,
+    #[error("unsupported transaction type {0:#04x}: only EIP-1559 (type 0x02) transactions are accepted")]
+    UnsupportedType(u8),
+    #[error("{0} is missing")]
+    MissingField(TxField),
+    #[error("{0}: the input ends inside the item")]
+    Truncated(TxField),
+    #[error("{0}: non-canonical RLP: a single byte below 0x80 must be encoded as itself")]
+    NonCanonicalSingleByte(TxField),
+    #[error("{0}: non-canonical RLP length (long form for a length below 56, or a leading zero)")]
+    NonCanonicalLength(TxField),
+    #[error("{0} must be an RLP list")]
+    ExpectedList(TxField),
+    #[error("{0} must be an RLP byte string, not a list")]
+    ExpectedString(TxField),
+    #[error("{0} bytes after the end of the transaction")]
+    TrailingBytes(usize),
+    #[error("{0} bytes of extra fields after s")]
+    ExtraFields(usize),
+    #[error("{0}: integer with a leading zero byte")]
+    LeadingZero(TxField),
+    #[error("{field}: integer of {len} bytes does not fit in {max} bytes")]
+    IntegerTooLarge {
+        field: TxField,
+        len: usize,
+        max: usize,
+    },
+    #[error("to must be 20 bytes, or empty for a creation; got {0} bytes")]
+    InvalidToLength(usize),
+    #[error("non-empty access list: Tally has no access-list pricing, the list must be empty")]
+    AccessListNotEmpty,
+    #[error("y_parity must be 0 or 1, got {0}")]
+    InvalidYParity(u64),
+    #[error("signature {0} is zero")]
+    ZeroSignatureValue(TxField),
+    #[error("signature {0} is not below the secp256k1 group order")]
+    SignatureValueTooLarge(TxField),
+    #[error("signature s is above n/2 (EIP-2 requires the low-s form)")]
+    HighS,
+    #[error("no public key recovers from this signature")]
+    RecoveryFailed,
+}
+
+/// A transaction with its signature, its hash and the sender recovered from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTransaction {
+    tx: Transaction,
+    y_parity: bool,
+    r: U256,
+    s: U256,
+    hash: H256,
+    sender: H160,
+}
+
+impl SignedTransaction {
+    /// Decodes a signed EIP-1559 envelope and recovers its sender. Only the canonical
+    /// encoding is accepted, so `decode(bytes)?.encode() == bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, TxDecodeError> {
+        let (&tx_type, rest) = bytes.split_first().ok_or(TxDecodeError::Empty)?;
+        if tx_type != EIP1559_TX_TYPE {
+            return Err(TxDecodeError::UnsupportedType(tx_type));
+        }
+        let mut rest = rest;
+        let payload = take_item(&mut rest, TxField::Payload)?;
+        if !payload.list {
+            return Err(TxDecodeError::ExpectedList(TxField::Payload));
+        }
+        if !rest.is_empty() {
+            return Err(TxDecodeError::TrailingBytes(rest.len()));
+        }
+
+        let fields = payload.payload;
+        let mut input = fields;
+        let chain_id = take_u64(&mut input, TxField::ChainId)?;
+        let nonce = take_u64(&mut input, TxField::Nonce)?;
+        let max_priority_fee_per_gas = take_u256(&mut input, TxField::MaxPriorityFeePerGas)?;
+        let max_fee_per_gas = take_u256(&mut input, TxField::MaxFeePerGas)?;
+        let gas_limit = take_u64(&mut input, TxField::GasLimit)?;
+        let to = match take_string(&mut input, TxField::To)? {
+            [] => None,
+            address if address.len() == 20 => Some(H160::from_slice(address)),
+            other => return Err(TxDecodeError::InvalidToLength(other.len())),
+        };
+        let value = take_u256(&mut input, TxField::Value)?;
+        let data = take_string(&mut input, TxField::Data)?.to_vec();
+        let access_list = take_item(&mut input, TxField::AccessList)?;
+        if !access_list.list {
+            return Err(TxDecodeError::ExpectedList(TxField::AccessList));
+        }
+        if !access_list.payload.is_empty() {
+            return Err(TxDecodeError::AccessListNotEmpty);
+        }
+        // The unsigned fields, exactly as encoded: canonical, so they are the signing payload.
+        let unsigned_len = fields.len() - input.len();
+        let unsigned = fields.get(..unsigned_len).unwrap_or_default();
+
+        let y_parity = match take_u64(&mut input, TxField::YParity)? {
+            0 => false,
+            1 => true,
+            other => return Err(TxDecodeError::InvalidYParity(other)),
+        };
+        let r = take_u256(&mut input, TxField::R)?;
+        let s = take_u256(&mut input, TxField::S)?;
+        if !input.is_empty() {
+            return Err(TxDecodeError::ExtraFields(input.len()));
+        }
+
+        check_signature_values(r, s)?;
+        let signing_hash = hash_with_header(unsigned);
+        let sender = recover_sender(&signing_hash, y_parity, r, s)?;
+        let tx = Transaction {
+            chain_id,
+            nonce,
+            max_priority_fee_per_gas,
+            max_fee_per_gas,
+            gas_limit,
+            to,
+            value,
+            data,
+        };
+        Ok(SignedTransaction {
+            tx,
+            y_parity,
+            r,
+            s,
+            hash: H256(keccak256(bytes)),
+            sender,
+        })
+    }
+
+    /// A transaction with a given signature: checks the signature values (EIP-2 included)
+    /// and recovers the sender.
+    pub fn from_signature(
+        tx: Transaction,
+        y_parity: bool,
+        r: U256,
+        s: U256,
+    ) -> Result<SignedTransaction, TxDecodeError> {
+        check_signature_values(r, s)?;
+        let sender = recover_sender(&signing_hash(&tx), y_parity, r, s)?;
+        Ok(Self::assemble(tx, y_parity, r, s, sender))
+    }
+
+    /// Signs `tx` with `key`: deterministic (RFC 6979), low `s`.
+    ///
+    /// # Panics
+    ///
+    /// Only if RFC 6979 produced `r = 0` or `s = 0`, which happens with probability about
+    /// 2^-256.
+    pub fn sign(tx: Transaction, key: &SigningKey) -> SignedTransaction {
+        let hash = signing_hash(&tx);
+        let (signature, recovery_id) = key
+            .sign_prehash_recoverable(hash.as_bytes())
+            .expect("RFC 6979 signing of a 32-byte digest succeeds");
+        // k256 already returns the low-s form; normalizing again keeps this independent of it.
+        let (signature, y_parity) = match signature.normalize_s() {
+            Some(low) => (low, !recovery_id.is_y_odd()),
+            None => (signature, recovery_id.is_y_odd()),
+        };
+        let (r, s) = signature.split_bytes();
+        let r = U256::from_big_endian(&r);
+        let s = U256::from_big_endian(&s);
+        Self::assemble(tx, y_parity, r, s, address_of(key))
+    }
+
+    fn assemble(tx: Transaction, y_parity: bool, r: U256, s: U256, sender: H160) -> Self {
+        let mut signed = SignedTransaction {
+            tx,
+            y_parity,
+            r,
+            s,
+            hash: H256::zero(),
+            sender,
+        };
+        signed.hash = H256(keccak256(&signed.encode()));
+        signed
+    }
+
+    /// The EIP-2718 envelope `0x02 || rlp([..., y_parity, r, s])`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut fields = Vec::with_capacity(self.tx.data.len() + 200);
+        encode_unsigned_fields(&self.tx, &mut fields);
+        u64::from(self.y_parity).encode(&mut fields);
+        encode_u256(self.r, &mut fields);
+        encode_u256(self.s, &mut fields);
+        with_type_and_header(&fields)
+    }
+
+    /// The transaction hash: keccak-256 of the envelope, as Ethereum computes it.
+    pub fn hash(&self) -> H256 {
+        self.hash
+    }
+
+    /// The account that signed the transaction.
+    pub fn sender(&self) -> H160 {
+        self.sender
+    }
+
+    /// The unsigned transaction.
+    pub fn transaction(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The unsigned transaction, consuming `self`.
+    pub fn into_transaction(self) -> Transaction {
+        self.tx
+    }
+
+    /// The parity of the y coordinate of the signature's curve point.
+    pub fn y_parity(&self) -> bool {
+        self.y_parity
+    }
+
+    /// The signature's `r`.
+    pub fn r(&self) -> U256 {
+        self.r
+    }
+
+    /// The signature's `s` (at most `n / 2`).
+    pub fn s(&self) -> U256 {
+        self.s
+    }
+
+    /// The hash the sender signed: see [`signing_hash`].
+    pub fn signing_hash(&self) -> H256 {
+        signing_hash(&self.tx)
+    }
+}
+
+/// The hash a sender signs: `keccak256(0x02 || rlp([chain_id, nonce,
+/// max_priority_fee_per_gas, max_fee_per_gas, gas_limit, to, value, data, access_list]))`
+/// with an empty access list.
+pub fn signing_hash(tx: &Transaction) -> H256 {
+    let mut fields = Vec::with_capacity(tx.data.len() + 128);
+    encode_unsigned_fields(tx, &mut fields);
+    hash_with_header(&fields)
+}
+
+/// Decodes a batch of envelopes and recovers their senders on up to `threads` threads.
+/// The results are in the order of `raw`.
+pub fn recover_senders_parallel(
+    raw: &[Vec<u8>],
+    threads: usize,
+) -> Vec<Result<SignedTransaction, TxDecodeError>> {
+    let threads = threads.clamp(1, raw.len().max(1));
+    if threads == 1 {
+        return raw
+            .iter()
+            .map(|bytes| SignedTransaction::decode(bytes))
+            .collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = raw
+            .chunks(chunk)
+            .map(|batch| {
+                scope.spawn(move || {
+                    batch
+                        .iter()
+                        .map(|bytes| SignedTransaction::decode(bytes))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(raw.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(batch) => results.extend(batch),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    })
+}
+
+fn check_signature_values(r: U256, s: U256) -> Result<(), TxDecodeError> {
+    for (value, field) in [(r, TxField::R), (s, TxField::S)] {
+        if value.is_zero() {
+            return Err(TxDecodeError::ZeroSignatureValue(field));
+        }
+        if value >= SECP256K1_ORDER {
+            return Err(TxDecodeError::SignatureValueTooLarge(field));
+        }
+    }
+    if s > SECP256K1_HALF_ORDER {
+        return Err(TxDecodeError::HighS);
+    }
+    Ok(())
+}
+
+/// The sender of a signature whose `r` and `s` passed [`check_signature_values`].
+///
+/// This is the ECDSA public-key recovery of SEC 1 v2 section 4.1.6, `Q = r^-1 (s R - z G)`
+/// with `R` the curve point of x coordinate `r` and y parity `y_parity`, as k256's
+/// `VerifyingKey::recover_from_prehash` computes it, without the verification that function
+/// runs afterwards: `Q` verifies by construction (`(z/s) G + (r/s) Q = R`), and skipping it
+/// halves the cost of sender recovery. A test checks both agree on random signatures.
+fn recover_sender(prehash: &H256, y_parity: bool, r: U256, s: U256) -> Result<H160, TxDecodeError> {
+    let r_bytes = FieldBytes::from(r.to_big_endian());
+    let s_bytes = FieldBytes::from(s.to_big_endian());
+    let r = Option::<Scalar>::from(Scalar::from_repr(r_bytes));
+    let s = Option::<Scalar>::from(Scalar::from_repr(s_bytes));
+    let big_r = Option::<AffinePoint>::from(AffinePoint::decompress(
+        &r_bytes,
+        Choice::from(u8::from(y_parity)),
+    ));
+    let (Some(r), Some(s), Some(big_r)) = (r, s, big_r) else {
+        return Err(TxDecodeError::RecoveryFailed);
+    };
+    let r_inv = Option::<Scalar>::from(r.invert()).ok_or(TxDecodeError::RecoveryFailed)?;
+    let z = <Scalar as Reduce<k256::U256>>::reduce_bytes(&FieldBytes::from(prehash.0));
+    let u1 = -(r_inv * z);
+    let u2 = r_inv * s;
+    let q = ProjectivePoint::lincomb(
+        &ProjectivePoint::GENERATOR,
+        &u1,
+        &ProjectivePoint::from(big_r),
+        &u2,
+    );
+    if bool::from(q.is_identity()) {
+        return Err(TxDecodeError::RecoveryFailed);
+    }
+    Ok(address_of_point(&q.to_affine()))
+}
+
+// ---- encoding ----
+
+fn encode_unsigned_fields(tx: &Transaction, out: &mut Vec<u8>) {
+    tx.chain_id.encode(out);
+    tx.nonce.encode(out);
+    encode_u256(tx.max_priority_fee_per_gas, out);
+    encode_u256(tx.max_fee_per_gas, out);
+    tx.gas_limit.encode(out);
+    match &tx.to {
+        Some(to) => to.as_bytes().encode(out),
+        None => [0u8; 0].as_slice().encode(out),
+    }
+    encode_u256(tx.value, out);
+    tx.data.as_slice().encode(out);
+    // The (empty) access list.
+    Header {
+        list: true,
+        payload_length: 0,
+    }
+    .encode(out);
+}
+
+/// An integer as RLP: its big-endian bytes without leading zeros, as a byte string.
+fn encode_u256(value: U256, out: &mut Vec<u8>) {
+    let bytes = value.to_big_endian();
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    bytes[start..].encode(out);
+}
+
+/// `0x02 || rlp_list_header(fields) || fields`.
+fn with_type_and_header(fields: &[u8]) -> Vec<u8> {
+    let header = Header {
+        list: true,
+        payload_length: fields.len(),
+    };
+    let mut out = Vec::with_capacity(1 + header.length() + fields.len());
+    out.push(EIP1559_TX_TYPE);
+    header.encode(&mut out);
+    out.extend_from_slice(fields);
+    out
+}
+
+/// keccak-256 of `0x02 || rlp_list_header(fields) || fields`.
+fn hash_with_header(fields: &[u8]) -> H256 {
+    H256(keccak256(&with_type_and_header(fields)))
+}
+
+// ---- strict decoding ----
+
+/// One RLP item: a byte string or the payload of a list.
+struct Item<'a> {
+    list: bool,
+    payload: &'a [u8],
+}
+
+/// Takes the next canonical RLP item from `input`.
+fn take_item<'a>(input: &mut &'a [u8], field: TxField) -> Result<Item<'a>, TxDecodeError> {
+    let (&prefix, rest) = input
+        .split_first()
+        .ok_or(TxDecodeError::MissingField(field))?;
+    let (list, len, rest) = match prefix {
+        0x00..=0x7f => {
+            let (item, rest) = input.split_at(1);
+            *input = rest;
+            return Ok(Item {
+                list: false,
+                payload: item,
+            });
+        }
+        0x80..=0xb7 => (false, usize::from(prefix - 0x80), rest),
+        0xb8..=0xbf => {
+            let (len, rest) = long_length(prefix - 0xb7, rest, field)?;
+            (false, len, rest)
+        }
+        0xc0..=0xf7 => (true, usize::from(prefix - 0xc0), rest),
+        0xf8..=0xff => {
+            let (len, rest) = long_length(prefix - 0xf7, rest, field)?;
+            (true, len, rest)
+        }
+    };
+    let (payload, rest) = rest
+        .split_at_checked(len)
+        .ok_or(TxDecodeError::Truncated(field))?;
+    if !list && len == 1 && payload.first().is_some_and(|b| *b < 0x80) {
+        return Err(TxDecodeError::NonCanonicalSingleByte(field));
+    }
+    *input = rest;
+    Ok(Item { list, payload })
+}
+
+/// The length of a long-form item, written in `len_of_len` (1..=8) big-endian bytes.
+fn long_length(
+    len_of_len: u8,
+    input: &[u8],
+    field: TxField,
+) -> Result<(usize, &[u8]), TxDecodeError> {
+    let (len_bytes, rest) = input
+        .split_at_checked(usize::from(len_of_len))
+        .ok_or(TxDecodeError::Truncated(field))?;
+    if len_bytes.first() == Some(&0) {
+        return Err(TxDecodeError::NonCanonicalLength(field));
+    }
+    // At most 8 bytes, so the fold cannot overflow.
+    let len = len_bytes
+        .iter()
+        .fold(0u64, |len, byte| (len << 8) | u64::from(*byte));
+    if len < 56 {
+        return Err(TxDecodeError::NonCanonicalLength(field));
+    }
+    // A length beyond the address space is beyond the input.
+    let len = usize::try_from(len).map_err(|_| TxDecodeError::Truncated(field))?;
+    Ok((len, rest))
+}
+
+fn take_string<'a>(input: &mut &'a [u8], field: TxField) -> Result<&'a [u8], TxDecodeError> {
+    let item = take_item(input, field)?;
+    if item.list {
+        return Err(TxDecodeError::ExpectedString(field));
+    }
+    Ok(item.payload)
+}
+
+/// The big-endian bytes of a canonical integer of at most `max` bytes.
+fn take_uint<'a>(
+    input: &mut &'a [u8],
+    field: TxField,
+    max: usize,
+) -> Result<&'a [u8], TxDecodeError> {
+    let bytes = take_string(input, field)?;
+    if bytes.first() == Some(&0) {
+        return Err(TxDecodeError::LeadingZero(field));
+    }
+    if bytes.len() > max {
+        return Err(TxDecodeError::IntegerTooLarge {
+            field,
+            len: bytes.len(),
+            max,
+        });
+    }
+    Ok(bytes)
+}
+
+fn take_u64(input: &mut &[u8], field: TxField) -> Result<u64, TxDecodeError> {
+    let bytes = take_uint(input, field, 8)?;
+    Ok(bytes
+        .iter()
+        .fold(0u64, |value, byte| (value << 8) | u64::from(*byte)))
+}
+
+fn take_u256(input: &mut &[u8], field: TxField) -> Result<U256, TxDecodeError> {
+    Ok(U256::from_big_endian(take_uint(input, field, 32)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_constants_match_k256() {
+        use k256::elliptic_curve::{bigint::Encoding, Curve};
+        let order = U256::from_big_endian(&k256::Secp256k1::ORDER.to_be_bytes());
+        assert_eq!(SECP256K1_ORDER, order);
+        assert_eq!(SECP256K1_HALF_ORDER, order >> 1);
+    }
+
+    #[test]
+    fn dev_keys_derive_the_published_addresses() {
+        let expected = [
+            "f39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+            "70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+            "90F79bf6EB2c4f870365E785982E1f101E93b906",
+            "15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+            "9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+            "976EA74026E726554dB657fA54763abd0C3a0aa9",
+            "14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+            "23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
+            "a0Ee7A142d267C1f36714E4a8F75612F20a79720",
+        ];
+        let accounts = dev_accounts();
+        assert_eq!(accounts.len(), expected.len());
+        for ((key, address), expected) in accounts.iter().zip(expected) {
+            let expected = H160::from_slice(&hex::decode(expected).unwrap());
+            assert_eq!(*address, expected);
+            assert_eq!(address_of(key), expected);
+        }
+    }
+
+    /// Recovery without the final verification agrees with k256's own recovery, which
+    /// verifies: on random digests and signature values, including ones that recover nothing.
+    #[test]
+    fn recovery_agrees_with_k256() {
+        use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        let mut runner = TestRunner::new(Config::with_cases(200));
+        let signatures = (
+            any::<[u8; 32]>(),
+            any::<bool>(),
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+        );
+        runner
+            .run(&signatures, |(prehash, y_parity, r, s)| {
+                let (r, s) = (U256::from_big_endian(&r), U256::from_big_endian(&s));
+                // Random values: reduce into 1..n and fold s into the lower half.
+                let r = r % (SECP256K1_ORDER - 1) + 1;
+                let mut s = s % (SECP256K1_ORDER - 1) + 1;
+                if s > SECP256K1_HALF_ORDER {
+                    s = SECP256K1_ORDER - s;
+                }
+                prop_assert!(check_signature_values(r, s).is_ok());
+                let ours = recover_sender(&H256(prehash), y_parity, r, s).ok();
+                let mut bytes = [0u8; 64];
+                bytes[..32].copy_from_slice(&r.to_big_endian());
+                bytes[32..].copy_from_slice(&s.to_big_endian());
+                let signature = Signature::from_slice(&bytes).unwrap();
+                let theirs = VerifyingKey::recover_from_prehash(
+                    &prehash,
+                    &signature,
+                    RecoveryId::new(y_parity, false),
+                )
+                .ok()
+                .map(|key| address_of_point(key.as_affine()));
+                prop_assert_eq!(ours, theirs);
+                Ok(())
+            })
+            .unwrap();
+        // Real signatures too.
+        for (key, address) in dev_accounts() {
+            let prehash = keccak256(address.as_bytes());
+            let (signature, id) = key.sign_prehash_recoverable(&prehash).unwrap();
+            let (r, s) = signature.split_bytes();
+            let recovered = recover_sender(
+                &H256(prehash),
+                id.is_y_odd(),
+                U256::from_big_endian(&r),
+                U256::from_big_endian(&s),
+            );
+            assert_eq!(recovered, Ok(address));
+        }
+    }
+
+    #[test]
+    fn long_lengths_must_be_minimal() {
+        // 0xb8 0x37: a 55-byte string in the long form.
+        let mut input: &[u8] = &[0xb8, 0x37];
+        assert_eq!(
+            take_item(&mut input, TxField::Data).err(),
+            Some(TxDecodeError::NonCanonicalLength(TxField::Data))
+        );
+        // 0xb9 0x00 0x38: a length with a leading zero.
+        let mut input: &[u8] = &[0xb9, 0x00, 0x38];
+        assert_eq!(
+            take_item(&mut input, TxField::Data).err(),
+            Some(TxDecodeError::NonCanonicalLength(TxField::Data))
+        );
+        // 0xbf with an 8-byte length far beyond the input.
+        let mut input: &[u8] = &[0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(
+            take_item(&mut input, TxField::Data).err(),
+            Some(TxDecodeError::Truncated(TxField::Data))
+        );
+        // A 56-byte string in the long form is canonical.
+        let mut bytes = vec![0xb8, 56];
+        bytes.extend([7u8; 56]);
+        let mut input = bytes.as_slice();
+        let item = take_item(&mut input, TxField::Data).unwrap();
+        assert_eq!((item.list, item.payload.len(), input.len()), (false, 56, 0));
+    }
+}
