@@ -230,15 +230,15 @@ pub fn next_base_fee(base_fee: U256, gas_used: u64, gas_limit: u64) -> U256 {
 }
 
 /// Ethereum's encoding of a type-2 transaction's receipt:
-/// `0x02 || rlp([status, cumulative_gas_used, logs_bloom, logs])`.
-pub fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
+/// `0x02 || rlp([status, cumulative_gas_used, logs_bloom, logs])`, where `bloom` is
+/// `Bloom::of_logs(&receipt.logs)` (passed in: the block's bloom is built from the same ones).
+pub fn encode_receipt(receipt: &Receipt, bloom: &Bloom) -> Vec<u8> {
     let status: &[u8] = if receipt.status == Status::Success {
         &[1]
     } else {
         &[]
     };
     let cumulative = receipt.cumulative_gas_used.to_be_bytes();
-    let bloom = Bloom::of_logs(&receipt.logs);
     let mut logs = Vec::new();
     for log in &receipt.logs {
         logs.push(encode_log(log));
@@ -273,7 +273,8 @@ pub fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
 fn encode_log(log: &Log) -> Vec<u8> {
     let topics: Vec<&[u8]> = log.topics.iter().map(|t| t.as_bytes()).collect();
     let topics = encode_list_of_strings(&topics);
-    let payload_length = log.address.as_bytes().length() + topics.len() + log.data.length();
+    let payload_length =
+        log.address.as_bytes().length() + topics.len() + log.data.as_slice().length();
     let mut out = Vec::with_capacity(payload_length + 9);
     RlpHeader {
         list: true,

@@ -335,11 +335,12 @@ impl Chain {
         let number = ctx.env.number;
         let commit = self.runtime.state_mut().prepare_commit(number)?;
         let envelopes: Vec<Vec<u8>> = included.iter().map(|(tx, _)| tx.encode()).collect();
-        let encoded_receipts: Vec<Vec<u8>> =
-            included.iter().map(|(_, r)| encode_receipt(r)).collect();
         let mut bloom = Bloom::default();
+        let mut encoded_receipts = Vec::with_capacity(included.len());
         for (_, receipt) in &included {
-            bloom.merge(&Bloom::of_logs(&receipt.logs));
+            let receipt_bloom = Bloom::of_logs(&receipt.logs);
+            bloom.merge(&receipt_bloom);
+            encoded_receipts.push(encode_receipt(receipt, &receipt_bloom));
         }
         let header = Header {
             parent_hash: self.head.hash(),
