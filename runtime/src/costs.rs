@@ -75,12 +75,13 @@ impl RuntimeCosts {
         }
     }
 
-    /// Gas for moving `value` to `to`, which `exists` or not, on top of the VM's cost.
-    pub fn value_move(&self, value_is_zero: bool, recipient_exists: bool) -> u64 {
-        match (value_is_zero, recipient_exists) {
-            (true, _) => 0,
-            (false, true) => self.value_transfer,
-            (false, false) => self.value_transfer.saturating_add(self.new_account),
+    /// Gas for moving a non-zero value to a recipient that exists or not, on top of the VM's
+    /// cost (moving zero costs nothing extra).
+    pub fn value_move(&self, recipient_exists: bool) -> u64 {
+        if recipient_exists {
+            self.value_transfer
+        } else {
+            self.value_transfer.saturating_add(self.new_account)
         }
     }
 

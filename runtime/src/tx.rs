@@ -157,12 +157,12 @@ impl Transaction {
         Ok(())
     }
 
-    /// The most the sender can be charged: `gas_limit * max_fee + value` (saturating: a sum
-    /// that overflows 256 bits is more than any balance).
-    pub fn max_cost(&self) -> U256 {
+    /// The most the sender can be charged, `gas_limit * max_fee + value`, or `None` if it does
+    /// not fit 256 bits (then no balance can pay it).
+    pub fn max_cost(&self) -> Option<U256> {
         U256::from(self.gas_limit)
-            .saturating_mul(self.max_fee_per_gas)
-            .saturating_add(self.value)
+            .checked_mul(self.max_fee_per_gas)?
+            .checked_add(self.value)
     }
 }
 

@@ -392,3 +392,21 @@ fn gas_is_pinned() {
         ((357_968, 359_906), 48_276, 33_276, 28_276, 33_264),
     );
 }
+
+/// A maximum cost beyond 256 bits is refused even from the largest balance, as Ethereum
+/// clients refuse it (a saturating sum would equal `U256::MAX` and pass the check).
+#[test]
+fn a_cost_beyond_256_bits_is_refused_even_from_the_largest_balance() {
+    let (whale, bob) = (addr(9), addr(2));
+    let mut rt = runtime(&[]);
+    rt.state_mut().set_balance(&whale, U256::MAX).unwrap();
+    rt.state_mut().finish_transaction();
+    let mut t = tx(0, Some(bob), 0, vec![], 21_000);
+    t.max_fee_per_gas = U256::MAX;
+    match rt.transact(&mut block(1), whale, &t) {
+        Err(ExecError::Invalid(TxError::InsufficientFunds { balance, cost })) => {
+            assert_eq!((balance, cost), (U256::MAX, U256::MAX))
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -219,12 +219,13 @@ pub fn next_base_fee(base_fee: U256, gas_used: u64, gas_limit: u64) -> U256 {
     if target == 0 || gas_used == target {
         return base_fee;
     }
+    // Saturating: a base fee near 2^256 (possible from a genesis file) must not panic.
     let denominator = U256::from(target) * U256::from(BASE_FEE_MAX_CHANGE_DENOMINATOR);
     if gas_used > target {
-        let delta = base_fee * U256::from(gas_used - target) / denominator;
-        base_fee + delta.max(U256::one())
+        let delta = base_fee.saturating_mul(U256::from(gas_used - target)) / denominator;
+        base_fee.saturating_add(delta.max(U256::one()))
     } else {
-        let delta = base_fee * U256::from(target - gas_used) / denominator;
+        let delta = base_fee.saturating_mul(U256::from(target - gas_used)) / denominator;
         base_fee.saturating_sub(delta)
     }
 }
@@ -342,6 +343,9 @@ mod tests {
         // A full block always raises the fee, even from 1 wei.
         assert_eq!(next_base_fee(U256::one(), limit, limit), U256::from(2));
         assert_eq!(next_base_fee(U256::zero(), 0, limit), U256::zero());
+        // No overflow at the top of the range.
+        assert_eq!(next_base_fee(U256::MAX, limit, limit), U256::MAX);
+        assert!(next_base_fee(U256::MAX, 0, limit) < U256::MAX);
     }
 
     #[test]

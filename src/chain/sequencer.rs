@@ -277,7 +277,7 @@ impl Chain {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
         });
-        wanted.max(self.head.timestamp + 1)
+        wanted.max(self.head.timestamp.saturating_add(1))
     }
 
     /// Builds, executes and commits the next block from the best pooled transactions (an

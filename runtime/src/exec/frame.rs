@@ -12,7 +12,9 @@ use tally_vm::host::{
     Address, BlockInfo, CallOutput, CallRequest, CallStatus, CreateOutput, CreateRequest, GasMeter,
     Word,
 };
-use tally_vm::{CompiledModule, Execution, ExecutionLimits, Host, HostError, Outcome, Vm, VmError};
+use tally_vm::{
+    CompiledModule, Execution, ExecutionLimits, GasBreakdown, Host, HostError, Outcome, Vm, VmError,
+};
 
 use super::receipt::{Failure, Status};
 use crate::costs::RuntimeCosts;
@@ -56,8 +58,8 @@ pub(crate) struct MessageResult {
     pub(crate) status: Status,
     pub(crate) output: Vec<u8>,
     pub(crate) gas_used: u64,
-    /// The contract's execution, when code ran.
-    pub(crate) execution: Option<Execution>,
+    /// Where the contract's gas went, when code ran.
+    pub(crate) breakdown: Option<GasBreakdown>,
 }
 
 impl MessageResult {
@@ -66,8 +68,12 @@ impl MessageResult {
             status,
             output: Vec::new(),
             gas_used,
-            execution: None,
+            breakdown: None,
         }
+    }
+
+    fn failed(failure: Failure, gas_used: u64) -> Self {
+        Self::done(Status::Failure(failure), gas_used)
     }
 }
 
@@ -138,10 +144,15 @@ pub(crate) fn run_message<S: NodeStore + Clone + 'static>(
         Ok(execution) => execution,
         Err(e) => return (env, Err(e)),
     };
-    let (status, output) = match &execution.outcome {
-        Outcome::Success { return_data } => (Status::Success, return_data.clone()),
-        Outcome::Revert { data } => (Status::Revert, data.clone()),
-        Outcome::Trap { kind } => (Status::Failure(Failure::Trap(kind.clone())), Vec::new()),
+    let Execution {
+        outcome,
+        gas_used,
+        breakdown,
+    } = execution;
+    let (status, output) = match outcome {
+        Outcome::Success { return_data } => (Status::Success, return_data),
+        Outcome::Revert { data } => (Status::Revert, data),
+        Outcome::Trap { kind } => (Status::Failure(Failure::Trap(kind)), Vec::new()),
     };
     if !status.is_success() {
         env.state.revert_to(checkpoint);
@@ -149,8 +160,8 @@ pub(crate) fn run_message<S: NodeStore + Clone + 'static>(
     let result = MessageResult {
         status,
         output,
-        gas_used: execution.gas_used,
-        execution: Some(execution),
+        gas_used,
+        breakdown: Some(breakdown),
     };
     (env, Ok(result))
 }
@@ -178,8 +189,8 @@ fn prepare<'a, S: NodeStore + Clone + 'static>(
                 .transfer(&msg.caller, &to, msg.value)
                 .map_err(fatal)?
             {
-                let failure = Status::Failure(Failure::InsufficientBalance);
-                return Ok(Prepared::Done(MessageResult::done(failure, 0)));
+                let failed = MessageResult::failed(Failure::InsufficientBalance, 0);
+                return Ok(Prepared::Done(failed));
             }
             let code_hash = match env.state.account(&to).map_err(fatal)? {
                 Some(account) if account.has_code() => account.code_hash,
@@ -206,14 +217,14 @@ fn prepare<'a, S: NodeStore + Clone + 'static>(
         } => {
             let existing = env.state.account(&address).map_err(fatal)?;
             if existing.is_some_and(|a| a.has_code() || a.nonce != 0) {
-                let failure = Status::Failure(Failure::AddressCollision);
-                return Ok(Prepared::Done(MessageResult::done(failure, msg.gas)));
+                let failed = MessageResult::failed(Failure::AddressCollision, msg.gas);
+                return Ok(Prepared::Done(failed));
             }
             let module = match env.vm.compile(code) {
                 Ok(module) => module,
                 Err(e @ (VmError::Validation(_) | VmError::Instrument(_))) => {
-                    let failure = Status::Failure(Failure::InvalidCode(e.to_string()));
-                    return Ok(Prepared::Done(MessageResult::done(failure, 0)));
+                    let failed = MessageResult::failed(Failure::InvalidCode(e.to_string()), 0);
+                    return Ok(Prepared::Done(failed));
                 }
                 Err(e) => return Err(e),
             };
@@ -222,11 +233,14 @@ fn prepare<'a, S: NodeStore + Clone + 'static>(
                 .transfer(&msg.caller, &address, msg.value)
                 .map_err(fatal)?
             {
-                let failure = Status::Failure(Failure::InsufficientBalance);
-                return Ok(Prepared::Done(MessageResult::done(failure, 0)));
+                let failed = MessageResult::failed(Failure::InsufficientBalance, 0);
+                return Ok(Prepared::Done(failed));
             }
             env.state.set_nonce(&address, 1).map_err(fatal)?;
-            env.state.set_code(&address, code).map_err(fatal)?;
+            let code_hash = H256(module.code_hash());
+            env.state
+                .set_code_hashed(&address, code_hash, code)
+                .map_err(fatal)?;
             if !module.has_entry_point("deploy") {
                 return Ok(Prepared::Done(MessageResult::done(Status::Success, 0)));
             }
@@ -238,6 +252,20 @@ fn prepare<'a, S: NodeStore + Clone + 'static>(
             })
         }
     }
+}
+
+/// Charges for moving `value` to `to` (nothing for zero value, which looks nothing up).
+fn charge_value_move<S: NodeStore + Clone + 'static>(
+    env: &mut Env<S>,
+    gas: &mut GasMeter,
+    to: &H160,
+    value: &U256,
+) -> Result<(), HostError> {
+    if value.is_zero() {
+        return Ok(());
+    }
+    let exists = env.state.exists(to).map_err(host_error)?;
+    gas.charge(env.costs.value_move(exists))
 }
 
 fn host_error(e: StateError) -> HostError {
@@ -354,8 +382,7 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
     ) -> Result<bool, HostError> {
         let (from, to, value) = (self.address, H160(*to), U256::from_big_endian(value));
         let env = self.env();
-        let exists = env.state.exists(&to).map_err(host_error)?;
-        gas.charge(env.costs.value_move(value.is_zero(), exists))?;
+        charge_value_move(env, gas, &to, &value)?;
         env.state.transfer(&from, &to, value).map_err(host_error)
     }
 
@@ -385,8 +412,7 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
     ) -> Result<CallOutput, HostError> {
         let (to, value) = (H160(request.to), U256::from_big_endian(&request.value));
         let env = self.env();
-        let exists = env.state.exists(&to).map_err(host_error)?;
-        gas.charge(env.costs.value_move(value.is_zero(), exists))?;
+        charge_value_move(env, gas, &to, &value)?;
         if !self.can_send(value)? {
             return Ok(CallOutput {
                 status: CallStatus::Failure,

@@ -163,8 +163,7 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         let mut env = self.env.take().expect("runtime holds its environment");
         env.block = block_info(&block.env);
         let start = env.state.checkpoint();
-        let (env, result) = execute(env, block, sender, tx);
-        let mut env = env;
+        let (mut env, result) = execute(env, block, sender, tx);
         if result.is_err() {
             env.state.revert_to(start);
             env.state.finish_transaction();
@@ -256,7 +255,9 @@ fn validate<S: NodeStore + Clone>(
         .into());
     }
     tx.check_fees(block.env.base_fee)?;
-    let nonce = state.nonce(sender)?;
+    let (nonce, balance) = state
+        .account(sender)?
+        .map_or((0, U256::zero()), |a| (a.nonce, a.balance));
     if tx.nonce < nonce {
         return Err(TxError::NonceTooLow {
             expected: nonce,
@@ -274,10 +275,13 @@ fn validate<S: NodeStore + Clone>(
     if nonce == u64::MAX {
         return Err(TxError::NonceOverflow(nonce).into());
     }
-    let balance = state.balance(sender)?;
-    let cost = tx.max_cost();
-    if balance < cost {
-        return Err(TxError::InsufficientFunds { balance, cost }.into());
+    // A cost beyond 256 bits is reported as the largest amount: no balance pays it.
+    match tx.max_cost() {
+        Some(cost) if cost <= balance => {}
+        cost => {
+            let cost = cost.unwrap_or(U256::MAX);
+            return Err(TxError::InsufficientFunds { balance, cost }.into());
+        }
     }
     Ok(intrinsic)
 }
@@ -377,7 +381,8 @@ fn settle<S: NodeStore + Clone + 'static>(
         status: result.status,
         gas_used,
         cumulative_gas_used: block.gas_used,
-        logs: if success { logs } else { Vec::new() },
+        // A failed message's logs were rolled back with its checkpoint.
+        logs,
         output: result.output,
         contract_address: created.filter(|_| success),
         effective_gas_price: price,
@@ -385,7 +390,7 @@ fn settle<S: NodeStore + Clone + 'static>(
         tip,
         gas: GasReport {
             intrinsic,
-            execution: result.execution.map(|e| e.breakdown),
+            execution: result.breakdown,
         },
     })
 }

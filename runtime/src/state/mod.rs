@@ -14,6 +14,7 @@ pub use account::EMPTY_CODE_HASH;
 pub use account::{decode_storage_value, encode_storage_value, Account, DecodeError};
 pub use journal::Checkpoint;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -162,22 +163,21 @@ impl<S: NodeStore + Clone> WorldState<S> {
         self.version
     }
 
+    /// The cache entry of `address`, loaded from the account trie on first use.
     fn cached(&mut self, address: &H160) -> Result<&mut Cached, StateError> {
-        if !self.cache.contains_key(address) {
-            let account = match self.accounts.get(&address.0)? {
-                Some(bytes) => Some(Account::decode(&bytes)?),
-                None => None,
-            };
-            self.cache.insert(
-                *address,
-                Cached {
+        match self.cache.entry(*address) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let account = match self.accounts.get(&address.0)? {
+                    Some(bytes) => Some(Account::decode(&bytes)?),
+                    None => None,
+                };
+                Ok(entry.insert(Cached {
                     account,
                     ..Cached::default()
-                },
-            );
+                }))
+            }
         }
-        // Inserted just above if it was missing.
-        Ok(self.cache.get_mut(address).expect("account cached"))
     }
 
     /// The account at `address`, if it exists. Its `storage_root` is as of the last
@@ -258,13 +258,24 @@ impl<S: NodeStore + Clone> WorldState<S> {
     /// Stores `code` and points the account at `address` to it; returns the code hash.
     pub fn set_code(&mut self, address: &H160, code: &[u8]) -> Result<H256, StateError> {
         let hash = H256(keccak256(code));
+        self.set_code_hashed(address, hash, code)?;
+        Ok(hash)
+    }
+
+    /// [`WorldState::set_code`] for a caller that already knows `hash = keccak256(code)`
+    /// (the VM computed it when compiling), so large code is not hashed twice.
+    pub fn set_code_hashed(
+        &mut self,
+        address: &H160,
+        hash: H256,
+        code: &[u8],
+    ) -> Result<(), StateError> {
         if !self.code.contains_key(&hash) && self.store.code(&hash.0)?.is_none() {
             let code: Arc<[u8]> = code.into();
             self.new_code.insert(hash, code.clone());
             self.code.insert(hash, code);
         }
-        self.update_account(address, |a| a.code_hash = hash)?;
-        Ok(hash)
+        self.update_account(address, |a| a.code_hash = hash)
     }
 
     /// The code with hash `hash` (empty for [`EMPTY_CODE_HASH`]).
