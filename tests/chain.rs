@@ -6,12 +6,10 @@ use std::path::PathBuf;
 
 use tally::chain::block::Header;
 use tally::chain::genesis::Genesis;
-use tally::chain::sequencer::{
-    total_fees, Chain, ChainConfig, ChainError, MiningMode, SubmitError,
-};
-use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus};
+use tally::chain::sequencer::{Chain, ChainConfig, ChainError, MiningMode, SubmitError};
+use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt};
 use tally::chain::tx::{dev_accounts, SignedTransaction};
-use tally_runtime::tx::Transaction;
+use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, U256};
 
 const PRODUCER: H160 = H160([0xfe; 20]);
@@ -37,6 +35,13 @@ fn transfer(key: usize, nonce: u64, to: H160, value: u64, chain_id: u64) -> Sign
         data: vec![],
     };
     SignedTransaction::sign(tx, signing)
+}
+
+/// Total charged for a block's transactions: `sum(gas_used * effective price)`.
+fn total_fees(receipts: &[StoredReceipt]) -> U256 {
+    receipts.iter().fold(U256::zero(), |sum, r| {
+        sum + U256::from(r.gas_used) * r.effective_gas_price
+    })
 }
 
 fn dev(i: usize) -> H160 {
@@ -95,10 +100,10 @@ fn invalid_submissions_are_rejected_with_reasons() {
     let wrong_chain = transfer(0, 0, bob, 1, 1);
     assert!(matches!(
         chain.submit(wrong_chain),
-        Err(SubmitError::WrongChainId {
+        Err(SubmitError::Invalid(TxError::WrongChainId {
             expected: 31_337,
             got: 1
-        })
+        }))
     ));
     let ok = transfer(0, 0, bob, 1, genesis.chain_id);
     chain.submit(ok.clone()).unwrap();

@@ -13,7 +13,7 @@
 
 pub mod costs;
 pub mod exec;
-mod rlp;
+pub mod rlp;
 pub mod state;
 pub mod trie;
 pub mod tx;

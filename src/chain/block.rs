@@ -5,6 +5,7 @@
 
 use alloy_rlp::{Encodable, Header as RlpHeader};
 use tally_runtime::exec::{Receipt, Status};
+use tally_runtime::rlp::{encode_list, trim_leading_zeros, wrap_list};
 use tally_runtime::state::Log;
 use tally_runtime::trie::{keccak256, ordered_root_unsorted};
 use tally_runtime::{H160, H256, U256};
@@ -114,16 +115,16 @@ impl Header {
             self.receipts_root.as_bytes(),
             &self.logs_bloom.0,
             &[],
-            trim(&number),
-            trim(&gas_limit),
-            trim(&gas_used),
-            trim(&timestamp),
+            trim_leading_zeros(&number),
+            trim_leading_zeros(&gas_limit),
+            trim_leading_zeros(&gas_used),
+            trim_leading_zeros(&timestamp),
             &[],
             &[0; 32],
             &[0; 8],
-            trim(&base_fee),
+            trim_leading_zeros(&base_fee),
         ];
-        encode_list_of_strings(&fields)
+        encode_list(&fields)
     }
 
     /// Decodes [`Header::encode`]'s output (fields of proof of work must be zero).
@@ -240,52 +241,25 @@ pub fn encode_receipt(receipt: &Receipt, bloom: &Bloom) -> Vec<u8> {
         &[]
     };
     let cumulative = receipt.cumulative_gas_used.to_be_bytes();
-    let mut logs = Vec::new();
-    for log in &receipt.logs {
-        logs.push(encode_log(log));
+    let logs: Vec<u8> = receipt.logs.iter().flat_map(encode_log).collect();
+    let mut payload = Vec::with_capacity(logs.len() + 300);
+    for field in [status, trim_leading_zeros(&cumulative), &bloom.0] {
+        field.encode(&mut payload);
     }
-    let logs_payload: usize = logs.iter().map(Vec::len).sum();
-    let mut logs_list = Vec::with_capacity(logs_payload + 9);
-    RlpHeader {
-        list: true,
-        payload_length: logs_payload,
-    }
-    .encode(&mut logs_list);
-    for log in logs {
-        logs_list.extend_from_slice(&log);
-    }
-    let head = [status, trim(&cumulative), &bloom.0];
-    let payload_length = head.iter().map(|f| f.length()).sum::<usize>() + logs_list.len();
-    let mut out = Vec::with_capacity(payload_length + 10);
-    out.push(2);
-    RlpHeader {
-        list: true,
-        payload_length,
-    }
-    .encode(&mut out);
-    for field in head {
-        field.encode(&mut out);
-    }
-    out.extend_from_slice(&logs_list);
+    payload.extend_from_slice(&wrap_list(&logs));
+    let mut out = vec![2];
+    out.extend_from_slice(&wrap_list(&payload));
     out
 }
 
 /// `rlp([address, [topics...], data])`.
 fn encode_log(log: &Log) -> Vec<u8> {
     let topics: Vec<&[u8]> = log.topics.iter().map(|t| t.as_bytes()).collect();
-    let topics = encode_list_of_strings(&topics);
-    let payload_length =
-        log.address.as_bytes().length() + topics.len() + log.data.as_slice().length();
-    let mut out = Vec::with_capacity(payload_length + 9);
-    RlpHeader {
-        list: true,
-        payload_length,
-    }
-    .encode(&mut out);
-    log.address.as_bytes().encode(&mut out);
-    out.extend_from_slice(&topics);
-    log.data.as_slice().encode(&mut out);
-    out
+    let mut payload = Vec::with_capacity(log.data.len() + 32 * topics.len() + 40);
+    log.address.as_bytes().encode(&mut payload);
+    payload.extend_from_slice(&encode_list(&topics));
+    log.data.as_slice().encode(&mut payload);
+    wrap_list(&payload)
 }
 
 /// The root of the trie mapping `rlp(index)` to each item (transactions or receipts).
@@ -296,25 +270,6 @@ pub fn index_root(items: &[Vec<u8>]) -> H256 {
         .map(|(i, item)| (alloy_rlp::encode(i as u64), item.as_slice()))
         .collect();
     H256(ordered_root_unsorted(entries))
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    &bytes[start..]
-}
-
-fn encode_list_of_strings(fields: &[&[u8]]) -> Vec<u8> {
-    let payload_length = fields.iter().map(|f| f.length()).sum();
-    let mut out = Vec::with_capacity(payload_length + 9);
-    RlpHeader {
-        list: true,
-        payload_length,
-    }
-    .encode(&mut out);
-    for field in fields {
-        field.encode(&mut out);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, RuntimeConfig, Status};
 use tally_runtime::state::{StateError, WorldState};
-use tally_runtime::tx::BlockEnv;
+use tally_runtime::tx::{BlockEnv, TxError};
 use tally_runtime::{H160, H256, U256};
 use tally_vm::VmError;
 use thiserror::Error;
@@ -82,12 +82,9 @@ pub enum ChainError {
 pub enum SubmitError {
     #[error("malformed transaction: {0}")]
     Decode(#[from] TxDecodeError),
-    #[error("wrong chain id: transaction is for {got}, this chain is {expected}")]
-    WrongChainId { expected: u64, got: u64 },
-    #[error("gas limit {limit} is below the intrinsic gas {intrinsic}")]
-    IntrinsicGasTooLow { limit: u64, intrinsic: u64 },
-    #[error("{0}")]
-    Invalid(String),
+    /// Invalid whatever the state: the runtime's checks that need no account.
+    #[error("invalid transaction: {0}")]
+    Invalid(#[from] TxError),
     #[error("rejected by the mempool: {0}")]
     Pool(#[from] PoolError),
     #[error(transparent)]
@@ -114,50 +111,37 @@ impl Chain {
         genesis: &Genesis,
         config: ChainConfig,
     ) -> Result<Self, ChainError> {
-        let genesis_block = genesis_header(genesis)?;
-        let head = match store.head()? {
+        let (head, state) = match store.head()? {
             None => {
                 let mut state = WorldState::new(store.state_store());
                 genesis.apply(&mut state)?;
                 let commit = state.prepare_commit(0)?;
                 let block = Block {
-                    header: genesis_block.clone(),
+                    header: genesis_header(genesis, commit.root),
                     transactions: Vec::new(),
                 };
                 store.commit_genesis(genesis.chain_id, &block, &commit.batch)?;
                 state.finish_commit(commit)?;
-                genesis_block
+                (block.header, state)
             }
             Some(number) => {
-                let stored_id = store.chain_id()?;
-                if stored_id != Some(genesis.chain_id) {
-                    return Err(ChainError::ChainIdMismatch {
-                        stored: stored_id,
-                        given: genesis.chain_id,
-                    });
-                }
-                let stored = store.block(0)?.ok_or(ChainError::MissingBlock(0))?;
-                if stored.header.hash() != genesis_block.hash() {
-                    return Err(ChainError::GenesisMismatch {
-                        stored: stored.header.hash(),
-                        given: genesis_block.hash(),
-                    });
-                }
-                store
+                check_genesis(&store, genesis)?;
+                let head = store
                     .block(number)?
                     .ok_or(ChainError::MissingBlock(number))?
-                    .header
+                    .header;
+                let mut state = WorldState::open(store.state_store(), head.number)?;
+                let root = state.root()?;
+                if root != head.state_root {
+                    return Err(ChainError::StateRootMismatch {
+                        number: head.number,
+                        expected: head.state_root,
+                        found: root,
+                    });
+                }
+                (head, state)
             }
         };
-        let mut state = WorldState::open(store.state_store(), head.number)?;
-        let root = state.root()?;
-        if root != head.state_root {
-            return Err(ChainError::StateRootMismatch {
-                number: head.number,
-                expected: head.state_root,
-                found: root,
-            });
-        }
         let runtime = Runtime::new(config.runtime.clone(), state)?;
         load_modules(&store, &runtime);
         let pool_config = PoolConfig {
@@ -233,26 +217,36 @@ impl Chain {
     pub fn submit(&mut self, tx: SignedTransaction) -> Result<H256, SubmitError> {
         let t = tx.transaction();
         if t.chain_id != self.chain_id {
-            return Err(SubmitError::WrongChainId {
+            return Err(TxError::WrongChainId {
                 expected: self.chain_id,
                 got: t.chain_id,
-            });
+            }
+            .into());
         }
-        let intrinsic = t
-            .intrinsic_gas(self.runtime.costs())
-            .map_err(|e| SubmitError::Invalid(e.to_string()))?;
+        let intrinsic = t.intrinsic_gas(self.runtime.costs())?;
         if t.gas_limit < intrinsic {
-            return Err(SubmitError::IntrinsicGasTooLow {
+            return Err(TxError::IntrinsicGasTooLow {
                 limit: t.gas_limit,
                 intrinsic,
-            });
+            }
+            .into());
         }
         let sender = tx.sender();
-        let state = self.runtime.state_mut();
-        let account = AccountState {
-            nonce: state.nonce(&sender).map_err(ChainError::from)?,
-            balance: state.balance(&sender).map_err(ChainError::from)?,
-        };
+        let account = self
+            .runtime
+            .state_mut()
+            .account(&sender)
+            .map_err(ChainError::from)?
+            .map_or(
+                AccountState {
+                    nonce: 0,
+                    balance: U256::zero(),
+                },
+                |a| AccountState {
+                    nonce: a.nonce,
+                    balance: a.balance,
+                },
+            );
         let hash = tx.hash();
         let entry = PoolTx {
             hash,
@@ -436,14 +430,12 @@ fn load_modules(store: &ChainStore, runtime: &Runtime<StateStore>) {
 }
 
 /// The genesis block's header: the genesis state's root, no transactions.
-fn genesis_header(genesis: &Genesis) -> Result<Header, ChainError> {
-    // Computed on a scratch state, so that opening an existing chain writes nothing.
-    let mut state = WorldState::new(tally_runtime::trie::MemoryStore::new());
-    genesis.apply(&mut state)?;
-    Ok(Header {
+/// The genesis block's header for a genesis state with root `state_root`.
+fn genesis_header(genesis: &Genesis, state_root: H256) -> Header {
+    Header {
         parent_hash: H256::zero(),
         producer: H160::zero(),
-        state_root: state.root()?,
+        state_root,
         transactions_root: index_root(&[]),
         receipts_root: index_root(&[]),
         logs_bloom: Bloom::default(),
@@ -452,7 +444,31 @@ fn genesis_header(genesis: &Genesis) -> Result<Header, ChainError> {
         gas_used: 0,
         timestamp: genesis.timestamp,
         base_fee: genesis.base_fee,
-    })
+    }
+}
+
+/// Checks that `store` holds the chain `genesis` describes: same chain id, same genesis block.
+fn check_genesis(store: &ChainStore, genesis: &Genesis) -> Result<(), ChainError> {
+    let stored_id = store.chain_id()?;
+    if stored_id != Some(genesis.chain_id) {
+        return Err(ChainError::ChainIdMismatch {
+            stored: stored_id,
+            given: genesis.chain_id,
+        });
+    }
+    // The genesis state's root, computed on a scratch store: opening writes nothing.
+    let mut scratch = WorldState::new(tally_runtime::trie::MemoryStore::new());
+    genesis.apply(&mut scratch)?;
+    let given = genesis_header(genesis, scratch.root()?).hash();
+    let stored = store
+        .block(0)?
+        .ok_or(ChainError::MissingBlock(0))?
+        .header
+        .hash();
+    if stored != given {
+        return Err(ChainError::GenesisMismatch { stored, given });
+    }
+    Ok(())
 }
 
 fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
@@ -475,11 +491,4 @@ fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
         burned: r.burned,
         tip: r.tip,
     }
-}
-
-/// Total charged for a block's transactions: `sum(gas_used * effective price)`.
-pub fn total_fees(receipts: &[StoredReceipt]) -> U256 {
-    receipts.iter().fold(U256::zero(), |sum, r| {
-        sum + U256::from(r.gas_used) * r.effective_gas_price
-    })
 }

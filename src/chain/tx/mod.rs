@@ -36,6 +36,7 @@ use alloy_rlp::{Encodable, Header};
 use k256::ecdsa::SigningKey;
 use reader::{take_item, take_string, take_u256, take_u64};
 use secp::{check_signature_values, recover_sender};
+use tally_runtime::rlp::trim_leading_zeros;
 use tally_runtime::trie::keccak256;
 use tally_runtime::tx::Transaction;
 use tally_runtime::{H160, H256, U256};
@@ -386,9 +387,7 @@ fn encode_unsigned_fields(tx: &Transaction, out: &mut Vec<u8>) {
 
 /// An integer as RLP: its big-endian bytes without leading zeros, as a byte string.
 fn encode_u256(value: U256, out: &mut Vec<u8>) {
-    let bytes = value.to_big_endian();
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    bytes[start..].encode(out);
+    trim_leading_zeros(&value.to_big_endian()).encode(out);
 }
 
 /// `0x02 || rlp_list_header(fields) || fields`.
