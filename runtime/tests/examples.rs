@@ -18,38 +18,6 @@ const BOB: H160 = H160([0xb0; 20]);
 const CAROL: H160 = H160([0xc0; 20]);
 const MALLORY: H160 = H160([0x66; 20]);
 
-fn artifact(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../contracts/build/{name}.wasm",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn word_of_address(a: H160) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    w[12..].copy_from_slice(a.as_bytes());
-    w
-}
-
-fn word_of(v: u64) -> [u8; 32] {
-    U256::from(v).to_big_endian()
-}
-
-fn calldata(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
-    let mut data = keccak256(signature.as_bytes())[..4].to_vec();
-    for w in words {
-        data.extend_from_slice(w);
-    }
-    data
-}
-
-fn error_reason(data: &[u8]) -> String {
-    assert_eq!(&data[..4], &keccak256(b"Error(string)")[..4], "{data:?}");
-    let len = U256::from_big_endian(&data[36..68]).as_usize();
-    String::from_utf8(data[68..68 + len].to_vec()).unwrap()
-}
-
 /// A funded chain on which every transaction goes into its own block, one second apart.
 struct Chain {
     rt: Runtime<MemoryStore>,
@@ -105,12 +73,12 @@ fn a_reentrancy_attacker_drains_the_naive_vault() {
         assert_eq!(r.status, Status::Success, "{r:?}");
     }
     assert_eq!(chain.balance(vault), U256::from(3_000));
-    let attacker = chain.deploy("reentrancy_attacker", &word_of_address(vault));
+    let attacker = chain.deploy("reentrancy_attacker", &address_word(vault));
     let r = chain.send(
         MALLORY,
         Some(attacker),
         1_000,
-        calldata("attack(uint256)", &[word_of(3)]),
+        calldata("attack(uint256)", &[amount_word(3)]),
     );
     assert_eq!(r.status, Status::Success, "{r:?}");
     // The attacker got its deposit back four times: the vault is empty.
@@ -127,12 +95,12 @@ fn a_reentrancy_attacker_drains_the_naive_vault() {
 fn the_vault_pulls_tokens_and_enforces_its_time_lock() {
     let mut chain = Chain::new();
     let token = chain.deploy("token", &[]);
-    let mut ctor = word_of_address(token).to_vec();
-    ctor.extend_from_slice(&word_of(10));
+    let mut ctor = address_word(token).to_vec();
+    ctor.extend_from_slice(&amount_word(10));
     let vault = chain.deploy("vault", &ctor);
     let mint = calldata(
         "mint(address,uint256)",
-        &[word_of_address(ALICE), word_of(500)],
+        &[address_word(ALICE), amount_word(500)],
     );
     assert!(chain
         .send(DEPLOYER, Some(token), 0, mint)
@@ -140,16 +108,16 @@ fn the_vault_pulls_tokens_and_enforces_its_time_lock() {
         .is_success());
 
     // Without an allowance the token's transferFrom reverts, and so does the deposit.
-    let deposit = calldata("deposit(uint256)", &[word_of(200)]);
+    let deposit = calldata("deposit(uint256)", &[amount_word(200)]);
     let r = chain.send(ALICE, Some(vault), 0, deposit.clone());
     assert_eq!(r.status, Status::Revert);
     assert_eq!(error_reason(&r.output), "Vault: token transfer failed");
-    let balance_of = |a: H160| calldata("balanceOf(address)", &[word_of_address(a)]);
+    let balance_of = |a: H160| calldata("balanceOf(address)", &[address_word(a)]);
     assert_eq!(chain.view_word(vault, balance_of(ALICE)), U256::zero());
 
     let approve = calldata(
         "approve(address,uint256)",
-        &[word_of_address(vault), word_of(200)],
+        &[address_word(vault), amount_word(200)],
     );
     assert!(chain
         .send(ALICE, Some(token), 0, approve)
@@ -165,12 +133,12 @@ fn the_vault_pulls_tokens_and_enforces_its_time_lock() {
     assert_eq!(chain.view_word(vault, balance_of(ALICE)), U256::from(200));
     let unlock = chain.view_word(
         vault,
-        calldata("unlockTime(address)", &[word_of_address(ALICE)]),
+        calldata("unlockTime(address)", &[address_word(ALICE)]),
     );
     assert_eq!(unlock, U256::from(deposited_at + 10));
 
     // Each transaction is a new block one second later: locked for the next nine.
-    let withdraw = calldata("withdraw(uint256)", &[word_of(150)]);
+    let withdraw = calldata("withdraw(uint256)", &[amount_word(150)]);
     while block(chain.number + 1).env.timestamp < deposited_at + 10 {
         let r = chain.send(ALICE, Some(vault), 0, withdraw.clone());
         assert_eq!(r.status, Status::Revert);
@@ -190,11 +158,11 @@ fn the_factory_creates_counters_at_create_addresses() {
         ALICE,
         Some(factory),
         0,
-        calldata("create(uint256)", &[word_of(7)]),
+        calldata("create(uint256)", &[amount_word(7)]),
     );
     assert_eq!(r.status, Status::Success, "{r:?}");
     let child = create_address(&factory, 1);
-    assert_eq!(r.output, word_of_address(child));
+    assert_eq!(r.output, address_word(child));
     assert_eq!(
         chain.view_word(child, calldata("count()", &[])),
         U256::from(7)
@@ -212,7 +180,7 @@ fn the_factory_creates_counters_at_create_addresses() {
         created.topics[0],
         H256(keccak256(b"Created(address,address,uint256)"))
     );
-    assert_eq!(created.topics[1], H256(word_of_address(child)));
+    assert_eq!(created.topics[1], H256(address_word(child)));
     let code = chain.rt.state_mut().code(&child).unwrap();
     assert_eq!(&*code, &artifact("counter")[..]);
 }
@@ -222,12 +190,12 @@ fn a_compute_kernel_returns_its_result() {
     let mut chain = Chain::new();
     let fib = chain.deploy("bench_fib", &[]);
     assert_eq!(
-        chain.view_word(fib, calldata("run(uint256)", &[word_of(20)])),
+        chain.view_word(fib, calldata("run(uint256)", &[amount_word(20)])),
         U256::from(6_765)
     );
     let sieve = chain.deploy("bench_sieve", &[]);
     assert_eq!(
-        chain.view_word(sieve, calldata("run(uint256)", &[word_of(1_000)])),
+        chain.view_word(sieve, calldata("run(uint256)", &[amount_word(1_000)])),
         U256::from(168)
     );
 }

@@ -10,40 +10,10 @@ use tally_runtime::tx::DeployPayload;
 use tally_runtime::{H160, H256, U256};
 use tally_vm::HostFn;
 
-const TOKEN: &[u8] = include_bytes!("../../contracts/build/token.wasm");
 const FUNDS: u64 = 1_000_000_000_000;
 const OWNER: H160 = H160([0xaa; 20]);
 const ALICE: H160 = H160([0xa1; 20]);
 const BOB: H160 = H160([0xb0; 20]);
-
-fn selector(signature: &str) -> Vec<u8> {
-    keccak256(signature.as_bytes())[..4].to_vec()
-}
-
-fn address_word(a: H160) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    w[12..].copy_from_slice(a.as_bytes());
-    w
-}
-
-fn amount_word(v: u64) -> [u8; 32] {
-    U256::from(v).to_big_endian()
-}
-
-fn calldata(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
-    let mut data = selector(signature);
-    for w in words {
-        data.extend_from_slice(w);
-    }
-    data
-}
-
-/// Revert data of `Error(string)`.
-fn error_reason(data: &[u8]) -> String {
-    assert_eq!(&data[..4], &selector("Error(string)")[..]);
-    let len = U256::from_big_endian(&data[36..68]).as_usize();
-    String::from_utf8(data[68..68 + len].to_vec()).unwrap()
-}
 
 struct Token {
     rt: Runtime<MemoryStore>,
@@ -55,7 +25,7 @@ struct Token {
 impl Token {
     fn deploy() -> Self {
         let mut rt = runtime(&[(OWNER, FUNDS), (ALICE, FUNDS), (BOB, FUNDS)]);
-        let data = DeployPayload::encode(TOKEN, &[]);
+        let data = DeployPayload::encode(&artifact("token"), &[]);
         let t = tx(0, None, 0, data, 10_000_000);
         let deploy = rt.transact(&mut block(1), OWNER, &t).unwrap();
         assert_eq!(deploy.status, Status::Success, "{deploy:?}");

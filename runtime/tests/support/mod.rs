@@ -1,10 +1,11 @@
 //! Shared set-up for the runtime's integration tests: a funded in-memory runtime, transaction
-//! and block builders, and `Script`, which writes inputs for the scriptable `probe` contract.
+//! and block builders, `Script`, which writes inputs for the scriptable `probe` contract, and
+//! Solidity-ABI helpers for the example contracts.
 #![allow(dead_code)]
 
 use tally_runtime::exec::{BlockContext, Receipt, Runtime, RuntimeConfig};
 use tally_runtime::state::WorldState;
-use tally_runtime::trie::MemoryStore;
+use tally_runtime::trie::{keccak256, MemoryStore};
 use tally_runtime::tx::{BlockEnv, DeployPayload, Transaction};
 use tally_runtime::{H160, H256, U256};
 
@@ -172,4 +173,41 @@ impl Script {
     pub fn bytes(&self) -> Vec<u8> {
         self.0.clone()
     }
+}
+
+/// A committed example contract from `contracts/build/`.
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../contracts/build/{name}.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An address as an ABI word.
+pub fn address_word(a: H160) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(a.as_bytes());
+    w
+}
+
+/// An integer as an ABI word.
+pub fn amount_word(v: u64) -> [u8; 32] {
+    U256::from(v).to_big_endian()
+}
+
+/// ABI calldata: the selector of `signature`, then the words.
+pub fn calldata(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
+    let mut data = keccak256(signature.as_bytes())[..4].to_vec();
+    for w in words {
+        data.extend_from_slice(w);
+    }
+    data
+}
+
+/// The reason of `Error(string)` revert data.
+pub fn error_reason(data: &[u8]) -> String {
+    assert_eq!(&data[..4], &keccak256(b"Error(string)")[..4], "{data:?}");
+    let len = U256::from_big_endian(&data[36..68]).as_usize();
+    String::from_utf8(data[68..68 + len].to_vec()).unwrap()
 }
