@@ -232,21 +232,7 @@ impl Chain {
             .into());
         }
         let sender = tx.sender();
-        let account = self
-            .runtime
-            .state_mut()
-            .account(&sender)
-            .map_err(ChainError::from)?
-            .map_or(
-                AccountState {
-                    nonce: 0,
-                    balance: U256::zero(),
-                },
-                |a| AccountState {
-                    nonce: a.nonce,
-                    balance: a.balance,
-                },
-            );
+        let account = self.account_state(&sender)?;
         let hash = tx.hash();
         let entry = PoolTx {
             hash,
@@ -349,9 +335,10 @@ impl Chain {
             timestamp: ctx.env.timestamp,
             base_fee: ctx.env.base_fee,
         };
+        let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
         let receipts: Vec<StoredReceipt> = included
-            .iter()
-            .map(|(tx, r)| stored_receipt(tx, r))
+            .into_iter()
+            .map(|(tx, r)| stored_receipt(&tx, r))
             .collect();
         let block = Block {
             header,
@@ -377,20 +364,30 @@ impl Chain {
         }
         self.runtime.state_mut().finish_commit(commit)?;
         self.head = block.header.clone();
-        let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
         senders.sort_unstable();
         senders.dedup();
         let mut accounts = Vec::with_capacity(senders.len());
         for sender in senders {
-            let state = self.runtime.state_mut();
-            let account = AccountState {
-                nonce: state.nonce(&sender)?,
-                balance: state.balance(&sender)?,
-            };
+            let account = self.account_state(&sender)?;
             accounts.push((sender, account));
         }
         self.pool.on_block(self.head.next_base_fee(), accounts);
         Ok(block)
+    }
+
+    /// The nonce and balance of `address`, as the mempool needs them.
+    fn account_state(&mut self, address: &H160) -> Result<AccountState, ChainError> {
+        let account = self.runtime.state_mut().account(address)?;
+        Ok(account.map_or(
+            AccountState {
+                nonce: 0,
+                balance: U256::zero(),
+            },
+            |a| AccountState {
+                nonce: a.nonce,
+                balance: a.balance,
+            },
+        ))
     }
 
     /// In [`MiningMode::Interval`], mines a block if `now` (seconds since the Unix epoch) is
@@ -471,7 +468,7 @@ fn check_genesis(store: &ChainStore, genesis: &Genesis) -> Result<(), ChainError
     Ok(())
 }
 
-fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
+fn stored_receipt(tx: &SignedTransaction, r: Receipt) -> StoredReceipt {
     StoredReceipt {
         transaction_hash: tx.hash(),
         from: tx.sender(),
@@ -484,8 +481,8 @@ fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
         gas_used: r.gas_used,
         cumulative_gas_used: r.cumulative_gas_used,
         intrinsic_gas: r.gas.intrinsic,
-        logs: r.logs.clone(),
-        output: r.output.clone(),
+        logs: r.logs,
+        output: r.output,
         contract_address: r.contract_address,
         effective_gas_price: r.effective_gas_price,
         burned: r.burned,

@@ -71,8 +71,6 @@ pub struct BlockContext {
     pub gas_used: u64,
     /// Base fees burned so far.
     pub burned: U256,
-    /// Priority fees paid to the producer so far.
-    pub tips: U256,
 }
 
 impl BlockContext {
@@ -82,7 +80,6 @@ impl BlockContext {
             env,
             gas_used: 0,
             burned: U256::zero(),
-            tips: U256::zero(),
         }
     }
 
@@ -375,7 +372,6 @@ fn settle<S: NodeStore + Clone + 'static>(
     let logs = env.state.finish_transaction();
     block.gas_used += gas_used;
     block.burned += burned;
-    block.tips += tip;
     let success = result.status.is_success();
     Ok(Receipt {
         status: result.status,
