@@ -5,7 +5,7 @@ mod support;
 
 use proptest::prelude::*;
 use support::*;
-use tally_runtime::exec::{BlockContext, Runtime};
+use tally_runtime::exec::{BlockContext, ExecError, Runtime};
 use tally_runtime::trie::MemoryStore;
 use tally_runtime::{H160, H256, U256};
 
@@ -136,7 +136,12 @@ fn replay(txs: &[Tx]) -> (H256, U256, U256) {
             let mut transaction = tx(nonce, Some(to), value, data, t.gas_limit);
             transaction.max_priority_fee_per_gas = t.priority_fee.into();
             transaction.max_fee_per_gas = (BASE_FEE + t.fee_headroom).into();
-            let _ = rt.transact(&mut b, from, &transaction);
+            // Invalid transactions (a bad nonce, a fee below the base fee...) are expected;
+            // any other error is a failure of the runtime itself.
+            match rt.transact(&mut b, from, &transaction) {
+                Ok(_) | Err(ExecError::Invalid(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
         }
         burned += b.burned;
         rt.state_mut().commit(2 + n as u64).unwrap();
