@@ -319,27 +319,33 @@ fn interval_mining_produces_a_block_once_the_interval_has_passed() {
     );
 }
 
+const TOKEN: &[u8] = include_bytes!("../contracts/build/token.wasm");
+
+/// Sends `data` to `to` (or deploys it) from the first dev account with `nonce`.
+fn from_dev0(chain: &mut Chain, genesis: &Genesis, nonce: u64, to: Option<H160>, data: &[u8]) {
+    let tx = Transaction {
+        chain_id: genesis.chain_id,
+        nonce,
+        max_priority_fee_per_gas: 1u64.into(),
+        max_fee_per_gas: 10_000_000_000u64.into(),
+        gas_limit: 10_000_000,
+        to,
+        value: U256::zero(),
+        data: data.to_vec(),
+    };
+    chain
+        .submit(SignedTransaction::sign(tx, &dev_accounts()[0].0))
+        .unwrap();
+}
+
 #[test]
 fn compiled_modules_survive_a_restart() {
     let dir = temp_dir("modules");
     let genesis = Genesis::dev();
-    let token = include_bytes!("../contracts/build/token.wasm");
     {
         let store = ChainStore::open(&dir).unwrap();
         let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
-        let tx = Transaction {
-            chain_id: genesis.chain_id,
-            nonce: 0,
-            max_priority_fee_per_gas: 1u64.into(),
-            max_fee_per_gas: 10_000_000_000u64.into(),
-            gas_limit: 10_000_000,
-            to: None,
-            value: U256::zero(),
-            data: token.to_vec(),
-        };
-        chain
-            .submit(SignedTransaction::sign(tx, &dev_accounts()[0].0))
-            .unwrap();
+        from_dev0(&mut chain, &genesis, 0, None, TOKEN);
         let receipts = chain.store().receipts(1).unwrap();
         assert_eq!(receipts[0].status, ReceiptStatus::Success, "{receipts:?}");
     }
@@ -351,5 +357,43 @@ fn compiled_modules_survive_a_restart() {
         1,
         "loaded, not recompiled"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_schedule_change_stores_compiled_modules_anew() {
+    let dir = temp_dir("schedule");
+    let genesis = Genesis::dev();
+    {
+        let store = ChainStore::open(&dir).unwrap();
+        let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+        from_dev0(&mut chain, &genesis, 0, None, TOKEN);
+    }
+    let mut changed = config(MiningMode::OnDemand);
+    changed.runtime.vm.schedule.operators.integer += 1;
+    let store = ChainStore::open(&dir).unwrap();
+    let mut chain = Chain::open(store, &genesis, changed).unwrap();
+    assert_eq!(
+        chain.runtime().vm().cached_modules(),
+        0,
+        "the stored module charges the other schedule"
+    );
+    // Calling the token compiles it for this schedule; its block stores that module too.
+    let token = tally_runtime::exec::create_address(&dev(0), 0);
+    let total_supply = &tally_runtime::trie::keccak256(b"totalSupply()")[..4];
+    from_dev0(&mut chain, &genesis, 1, Some(token), total_supply);
+    let key = chain
+        .runtime()
+        .vm()
+        .artifact_key(&tally_runtime::trie::keccak256(TOKEN));
+    let keys: Vec<[u8; 32]> = chain
+        .store()
+        .modules()
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert!(keys.contains(&key));
     std::fs::remove_dir_all(&dir).unwrap();
 }

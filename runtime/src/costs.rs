@@ -7,6 +7,8 @@
 //! clearing a slot costs less than setting one instead of paying back later, which keeps gas
 //! used equal to gas charged and leaves no refund to game.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::state::SlotWrite;
@@ -42,21 +44,20 @@ pub struct RuntimeCosts {
     pub new_account: u64,
 }
 
+/// The default costs as JSON: written by the calibration command (`tally-calibrate`) from its
+/// measurements; `docs/gas.md` explains every figure.
+pub const DEFAULT_COSTS_JSON: &str = include_str!("costs.json");
+
 impl Default for RuntimeCosts {
+    /// The default costs ([`DEFAULT_COSTS_JSON`]).
     fn default() -> Self {
-        RuntimeCosts {
-            version: 1,
-            transaction: 21_000,
-            create: 32_000,
-            calldata_zero_byte: 4,
-            calldata_nonzero_byte: 16,
-            code_byte: 300,
-            storage_set: 20_000,
-            storage_reset: 5_000,
-            storage_clear: 5_000,
-            value_transfer: 9_000,
-            new_account: 25_000,
-        }
+        static DEFAULT: OnceLock<RuntimeCosts> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                // A unit test parses the built-in file, so this cannot fail.
+                RuntimeCosts::from_json(DEFAULT_COSTS_JSON).expect("built-in runtime costs")
+            })
+            .clone()
     }
 }
 
@@ -137,9 +138,19 @@ mod tests {
     }
 
     #[test]
+    fn built_in_costs_are_canonical() {
+        let c = RuntimeCosts::from_json(DEFAULT_COSTS_JSON).unwrap();
+        // The file is exactly what `to_json` writes, so regenerating it changes no byte.
+        assert_eq!(format!("{}\n", c.to_json()), DEFAULT_COSTS_JSON);
+    }
+
+    #[test]
     fn calldata_and_json() {
         let c = RuntimeCosts::default();
-        assert_eq!(c.calldata(&[0, 0, 1, 2, 0]), 3 * 4 + 2 * 16);
+        assert_eq!(
+            c.calldata(&[0, 0, 1, 2, 0]),
+            3 * c.calldata_zero_byte + 2 * c.calldata_nonzero_byte
+        );
         assert_eq!(RuntimeCosts::from_json(&c.to_json()).unwrap(), c);
         assert!(RuntimeCosts::from_json(r#"{"version":1}"#).is_err());
     }

@@ -3,6 +3,7 @@
 //! admits transactions, builds blocks from the best pooled transactions up to the gas limit,
 //! and commits each block with its receipts and state in one atomic write.
 
+use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, RuntimeConfig, Status};
@@ -101,6 +102,8 @@ pub struct Chain {
     config: ChainConfig,
     /// Timestamp for the next block, if set (otherwise the clock, at least head + 1).
     next_timestamp: Option<u64>,
+    /// Keys of the compiled-module artifacts in the store (`Vm::artifact_key`).
+    stored_modules: BTreeSet<[u8; 32]>,
 }
 
 impl Chain {
@@ -143,7 +146,7 @@ impl Chain {
             }
         };
         let runtime = Runtime::new(config.runtime.clone(), state)?;
-        load_modules(&store, &runtime);
+        let stored_modules = load_modules(&store, &runtime);
         let pool_config = PoolConfig {
             block_gas_limit: head.gas_limit,
             ..config.pool.clone()
@@ -157,6 +160,7 @@ impl Chain {
             chain_id: genesis.chain_id,
             config,
             next_timestamp: None,
+            stored_modules,
         })
     }
 
@@ -344,15 +348,17 @@ impl Chain {
             header,
             transactions: envelopes,
         };
-        // Compiled modules of the code this block deployed, so a restart does not recompile.
-        let modules: Vec<(H256, Vec<u8>)> = commit
-            .batch
-            .code
-            .iter()
-            .filter_map(|(hash, _)| {
-                let module = self.runtime.vm().cached(hash)?;
-                let artifact = self.runtime.vm().serialize(&module).ok()?;
-                Some((H256(*hash), artifact))
+        // Compiled modules not stored yet for this schedule (the code this block deployed, or
+        // code compiled anew after a schedule change), so a restart does not recompile.
+        let vm = self.runtime.vm();
+        let modules: Vec<([u8; 32], Vec<u8>)> = vm
+            .cached_code_hashes()
+            .into_iter()
+            .map(|hash| (vm.artifact_key(&hash), hash))
+            .filter(|(key, _)| !self.stored_modules.contains(key))
+            .filter_map(|(key, hash)| {
+                let module = vm.cached(&hash)?;
+                Some((key, vm.serialize(&module).ok()?))
             })
             .collect();
         if let Err(e) = self
@@ -363,6 +369,8 @@ impl Chain {
             return Err(e.into());
         }
         self.runtime.state_mut().finish_commit(commit)?;
+        self.stored_modules
+            .extend(modules.iter().map(|(key, _)| *key));
         self.head = block.header.clone();
         senders.sort_unstable();
         senders.dedup();
@@ -407,23 +415,27 @@ impl Chain {
     fn reload_state(&mut self) -> Result<(), ChainError> {
         let state = WorldState::open(self.store.state_store(), self.head.number)?;
         self.runtime = Runtime::new(self.config.runtime.clone(), state)?;
-        load_modules(&self.store, &self.runtime);
+        self.stored_modules = load_modules(&self.store, &self.runtime);
         Ok(())
     }
 }
 
-/// Loads the stored compiled modules into the VM's cache. An artifact that does not load (for
-/// another build of tally, or damaged) is skipped: the code is then compiled on first use.
-fn load_modules(store: &ChainStore, runtime: &Runtime<StateStore>) {
+/// Loads the stored compiled modules into the VM's cache and returns the keys stored. An
+/// artifact that does not load (for another gas schedule or build of tally, or damaged) is
+/// skipped: the code is then compiled on first use, and stored under its new key.
+fn load_modules(store: &ChainStore, runtime: &Runtime<StateStore>) -> BTreeSet<[u8; 32]> {
     let Ok(modules) = store.modules() else {
-        return;
+        return BTreeSet::new();
     };
-    for (_, artifact) in modules {
+    let mut keys = BTreeSet::new();
+    for (key, artifact) in modules {
+        keys.insert(key);
         // SAFETY: the artifacts come from this chain's own data directory, written by
         // `Vm::serialize`; the VM checks their header, schedule and checksum, and wasmtime
         // checks the engine configuration.
         let _ = unsafe { runtime.vm().deserialize(&artifact) };
     }
+    keys
 }
 
 /// The genesis block's header: the genesis state's root, no transactions.

@@ -48,6 +48,9 @@ fn db_err(e: impl std::fmt::Display) -> ChainStoreError {
     ChainStoreError::Database(e.to_string())
 }
 
+/// A compiled-module artifact and the key it is stored under (`tally_vm::Vm::artifact_key`).
+pub type StoredModule = ([u8; 32], Vec<u8>);
+
 /// A block: its header and its transactions as signed envelopes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -271,7 +274,7 @@ impl NodeStore for StateStore {
 #[derive(Default)]
 struct MemoryChain {
     chain_id: Option<u64>,
-    modules: BTreeMap<H256, Vec<u8>>,
+    modules: BTreeMap<[u8; 32], Vec<u8>>,
     head: Option<u64>,
     blocks: BTreeMap<u64, Vec<u8>>,
     numbers: BTreeMap<H256, u64>,
@@ -365,8 +368,9 @@ impl ChainStore {
         self.commit(block, &[], state, &[], Some(chain_id))
     }
 
-    /// Every compiled-module artifact stored, by code hash (see `tally_vm::Vm::serialize`).
-    pub fn modules(&self) -> Result<Vec<(H256, Vec<u8>)>, ChainStoreError> {
+    /// Every compiled-module artifact stored, by its key (`tally_vm::Vm::artifact_key`: the
+    /// gas schedule and the code; the artifact is `tally_vm::Vm::serialize`'s).
+    pub fn modules(&self) -> Result<Vec<StoredModule>, ChainStoreError> {
         match &self.backend {
             Backend::Memory(m) => Ok(Self::locked(m)
                 .modules
@@ -378,8 +382,8 @@ impl ChainStore {
                 let table = txn.open_table(MODULES).map_err(db_err)?;
                 let mut out = Vec::new();
                 for entry in table.iter().map_err(db_err)? {
-                    let (hash, artifact) = entry.map_err(db_err)?;
-                    out.push((H256(*hash.value()), artifact.value().to_vec()));
+                    let (key, artifact) = entry.map_err(db_err)?;
+                    out.push((*key.value(), artifact.value().to_vec()));
                 }
                 Ok(out)
             }
@@ -450,14 +454,14 @@ impl ChainStore {
         }
     }
 
-    /// Writes a block, its receipts, its state changes and the compiled modules of the code it
-    /// deployed in one atomic transaction, and makes it the head.
+    /// Writes a block, its receipts, its state changes and compiled modules (by artifact key) in
+    /// one atomic transaction, and makes it the head.
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[StoredReceipt],
         state: &WriteBatch,
-        modules: &[(H256, Vec<u8>)],
+        modules: &[StoredModule],
     ) -> Result<(), ChainStoreError> {
         self.commit(block, receipts, state, modules, None)
     }
@@ -467,7 +471,7 @@ impl ChainStore {
         block: &Block,
         receipts: &[StoredReceipt],
         state: &WriteBatch,
-        modules: &[(H256, Vec<u8>)],
+        modules: &[StoredModule],
         chain_id: Option<u64>,
     ) -> Result<(), ChainStoreError> {
         let number = block.header.number;
@@ -487,8 +491,8 @@ impl ChainStore {
                         .insert(r.transaction_hash, (number, i as u32));
                 }
                 chain.head = Some(number);
-                for (hash, artifact) in modules {
-                    chain.modules.insert(*hash, artifact.clone());
+                for (key, artifact) in modules {
+                    chain.modules.insert(*key, artifact.clone());
                 }
                 if chain_id.is_some() {
                     chain.chain_id = chain_id;
@@ -521,8 +525,8 @@ impl ChainStore {
                         index.insert(hash, (number, i)).map_err(db_err)?;
                     }
                     let mut table = txn.open_table(MODULES).map_err(db_err)?;
-                    for (hash, artifact) in modules {
-                        table.insert(&hash.0, artifact.as_slice()).map_err(db_err)?;
+                    for (key, artifact) in modules {
+                        table.insert(key, artifact.as_slice()).map_err(db_err)?;
                     }
                     let mut meta = txn.open_table(META).map_err(db_err)?;
                     meta.insert("head", number).map_err(db_err)?;

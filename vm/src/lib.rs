@@ -24,14 +24,14 @@ mod vm;
 
 pub use engine_config::engine_config;
 pub use exec::{Executed, MAX_GAS_LIMIT};
-pub use gas::{GasSchedule, Linear, ScheduleError};
+pub use gas::{GasSchedule, Linear, OperatorClass, ScheduleError};
 pub use host::{Host, HostError, ScratchHost};
 pub use host_abi::{AbiType, HostFn, HOST_MODULE};
 pub use host_fns::MAX_LOG_TOPICS;
 pub use limits::{ExecutionLimits, ModuleLimits, WASM_PAGE_SIZE};
 pub use outcome::{Execution, GasBreakdown, HostGas, Outcome, TrapKind};
 pub use validate::{validate, ModuleSummary, ValidationError};
-pub use vm::{CompiledModule, Vm, VmConfig, VmError};
+pub use vm::{Allocation, CompiledModule, Vm, VmConfig, VmError};
 
 /// keccak-256 of `data`.
 pub fn keccak256(data: &[u8]) -> [u8; 32] {

@@ -23,6 +23,19 @@ pub struct VmConfig {
     pub schedule: GasSchedule,
     pub module_limits: ModuleLimits,
     pub execution_limits: ExecutionLimits,
+    /// How instances get their memory; changes speed, never an outcome or a gas figure.
+    pub allocation: Allocation,
+}
+
+/// How the engine allocates instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Allocation {
+    /// Pre-reserved slots reused from instance to instance: fast instantiation (the default).
+    #[default]
+    Pooling,
+    /// A fresh allocation per instance: slower, but reserves no address space up front, for
+    /// tools that cannot give the pool its terabytes of virtual memory (valgrind).
+    OnDemand,
 }
 
 /// Errors of the VM itself (never an outcome of a contract).
@@ -106,20 +119,26 @@ pub struct Vm<H: Host> {
     cache: Mutex<HashMap<CacheKey, Arc<CompiledModule<H>>>>,
 }
 
-/// The process-wide engine for a set of module limits: VMs with the same limits share one
-/// engine (and so one pooling allocator and one code registry), as wasmtime intends.
-fn shared_engine(limits: &ModuleLimits) -> Result<Engine, VmError> {
-    static ENGINES: OnceLock<Mutex<Vec<(ModuleLimits, Engine)>>> = OnceLock::new();
+/// The process-wide engine for a set of module limits and an allocation strategy: VMs with the
+/// same ones share one engine (and so one pooling allocator and one code registry), as
+/// wasmtime intends.
+fn shared_engine(limits: &ModuleLimits, allocation: Allocation) -> Result<Engine, VmError> {
+    type Engines = Vec<(ModuleLimits, Allocation, Engine)>;
+    static ENGINES: OnceLock<Mutex<Engines>> = OnceLock::new();
     let mut engines = ENGINES
         .get_or_init(Default::default)
         .lock()
         // Only pushes happen under the lock, so a poisoned list is still consistent.
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, engine)) = engines.iter().find(|(l, _)| l == limits) {
+    let found = engines
+        .iter()
+        .find(|(l, a, _)| l == limits && *a == allocation);
+    if let Some((_, _, engine)) = found {
         return Ok(engine.clone());
     }
-    let engine = Engine::new(&engine_config(limits, true)).map_err(VmError::engine)?;
-    engines.push((limits.clone(), engine.clone()));
+    let pooling = allocation == Allocation::Pooling;
+    let engine = Engine::new(&engine_config(limits, pooling)).map_err(VmError::engine)?;
+    engines.push((limits.clone(), allocation, engine.clone()));
     Ok(engine)
 }
 
@@ -129,10 +148,11 @@ const ARTIFACT_VERSION: u32 = 1;
 const ARTIFACT_HEADER: usize = 8 + 4 + 32 + 32 + 8 + 32;
 
 impl<H: Host> Vm<H> {
-    /// Creates a VM. VMs with the same module limits share one wasmtime engine per process.
+    /// Creates a VM. VMs with the same module limits and allocation share one wasmtime engine
+    /// per process.
     pub fn new(config: VmConfig) -> Result<Self, VmError> {
         config.schedule.check()?;
-        let engine = shared_engine(&config.module_limits)?;
+        let engine = shared_engine(&config.module_limits, config.allocation)?;
         let mut linker = Linker::new(&engine);
         crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
         let schedule_hash = config.schedule.hash();
@@ -167,25 +187,37 @@ impl<H: Host> Vm<H> {
             self.config.module_limits.max_memory_pages,
         )?;
         let module = Module::new(&self.engine, &instrumented.wasm).map_err(VmError::engine)?;
-        let costs = &self.config.schedule.instantiation;
-        let instantiation_gas = costs
-            .base
-            .saturating_add(
-                costs
-                    .per_memory_page
-                    .saturating_mul(instrumented.initial_pages.into()),
-            )
-            .saturating_add(
-                costs
-                    .per_data_word
-                    .saturating_mul(instrumented.data_bytes.div_ceil(crate::gas::WORD_BYTES)),
-            );
+        let instantiation_gas = self.config.schedule.instantiation.cost(
+            code.len() as u64,
+            instrumented.initial_pages,
+            instrumented.data_bytes,
+        );
         self.insert(code_hash, module, instantiation_gas)
     }
 
     /// Number of modules in the cache.
     pub fn cached_modules(&self) -> usize {
         self.lock_cache().len()
+    }
+
+    /// Code hashes of the modules in the cache.
+    pub fn cached_code_hashes(&self) -> Vec<[u8; 32]> {
+        self.lock_cache().keys().map(|(_, code)| *code).collect()
+    }
+
+    /// keccak-256 of this VM's gas schedule.
+    pub fn schedule_hash(&self) -> [u8; 32] {
+        self.schedule_hash
+    }
+
+    /// The key to store the compiled module of `code_hash` under, outside the process:
+    /// keccak-256 of the schedule hash and the code hash, so a module compiled for another
+    /// schedule (whose instrumented code charges other costs) is never found.
+    pub fn artifact_key(&self, code_hash: &[u8; 32]) -> [u8; 32] {
+        let mut both = [0u8; 64];
+        both[..32].copy_from_slice(&self.schedule_hash);
+        both[32..].copy_from_slice(code_hash);
+        crate::keccak256(&both)
     }
 
     /// Serializes a compiled module (machine code included) for a later

@@ -665,6 +665,44 @@ fn serialized_modules_run_identically_after_reload() {
 }
 
 #[test]
+fn a_schedule_change_changes_the_module_keys_and_the_stored_module() {
+    let code = wat::parse_str(SUM_LOOP).unwrap();
+    let default = vm();
+    let mut schedule = GasSchedule::default();
+    schedule.operators.integer += 1;
+    let other: Vm<ScratchHost> = Vm::new(VmConfig {
+        schedule,
+        ..VmConfig::default()
+    })
+    .unwrap();
+    let a = default.compile(&code).unwrap();
+    let b = other.compile(&code).unwrap();
+    assert_eq!(a.code_hash(), b.code_hash());
+    assert_ne!(default.schedule_hash(), other.schedule_hash());
+    // The in-process cache and the key of stored artifacts both include the schedule.
+    assert_ne!(
+        default.artifact_key(&a.code_hash()),
+        other.artifact_key(&b.code_hash())
+    );
+    assert_eq!(default.cached_code_hashes(), vec![a.code_hash()]);
+    // The instrumented code differs: each module charges its own schedule's costs.
+    let (run_a, run_b) = (
+        default
+            .execute(&a, "call", vec![], 1_000_000, ScratchHost::default())
+            .ok()
+            .unwrap(),
+        other
+            .execute(&b, "call", vec![], 1_000_000, ScratchHost::default())
+            .ok()
+            .unwrap(),
+    );
+    assert!(run_b.execution.gas_used > run_a.execution.gas_used);
+    let bytes_a = default.serialize(&a).unwrap();
+    let bytes_b = other.serialize(&b).unwrap();
+    assert_ne!(bytes_a, bytes_b);
+}
+
+#[test]
 fn stack_budget_is_exhausted_long_before_a_small_native_stack() {
     // The smallest frames give the deepest recursion: 4 units each, 16,384 frames in the
     // default budget. They must fit a 2 MiB thread stack with room to spare, or the deterministic

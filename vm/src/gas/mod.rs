@@ -1,15 +1,21 @@
-//! The gas schedule: what every wasm operator class, memory growth, bulk memory, instantiation and
-//! host function costs. Versioned, serializable to JSON, and hashed into the module-cache key
-//! because the instrumented code bakes the costs in.
+//! The gas schedule: what every wasm operator class ([`OperatorClass`]), memory growth, bulk
+//! memory, instantiation and host function costs. Versioned, serializable to JSON, and hashed
+//! into the module-cache key because the instrumented code bakes the costs in. The default is
+//! the JSON file the calibration command writes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use wasmparser::Operator;
 
 use crate::host_abi::HostFn;
+
+mod class;
+
+pub use class::OperatorClass;
 
 /// Bytes in one "word" of a per-word cost (as in the EVM: sizes are rounded up to 32-byte words).
 pub const WORD_BYTES: u64 = 32;
@@ -93,6 +99,26 @@ pub struct InstantiationCosts {
     pub per_memory_page: u64,
     /// Per 32-byte word of data segments copied into memory.
     pub per_data_word: u64,
+    /// Per 32-byte word of the module's code (its functions, tables and globals are set up for
+    /// each instance).
+    pub per_code_word: u64,
+}
+
+impl InstantiationCosts {
+    /// Gas to instantiate a module of `code_bytes` bytes with `pages` initial memory pages and
+    /// `data_bytes` bytes of active data segments.
+    pub fn cost(&self, code_bytes: u64, pages: u32, data_bytes: u64) -> u64 {
+        self.base
+            .saturating_add(self.per_memory_page.saturating_mul(pages.into()))
+            .saturating_add(
+                self.per_data_word
+                    .saturating_mul(data_bytes.div_ceil(WORD_BYTES)),
+            )
+            .saturating_add(
+                self.per_code_word
+                    .saturating_mul(code_bytes.div_ceil(WORD_BYTES)),
+            )
+    }
 }
 
 /// A complete, versioned gas schedule.
@@ -132,70 +158,20 @@ pub enum ScheduleError {
 /// code computes (cost x pages, cost x words) far from i64 overflow.
 pub const MAX_COST: u64 = 1 << 32;
 
+/// The default schedule as JSON: written by the calibration command (`tally-calibrate`) from
+/// its measurements; `docs/gas.md` explains every figure.
+pub const DEFAULT_SCHEDULE_JSON: &str = include_str!("default.json");
+
 impl Default for GasSchedule {
-    /// The default schedule (version 1). One gas is about the cost of one simple integer
-    /// instruction; see `docs/gas.md` for the reasoning behind each figure.
+    /// The default schedule ([`DEFAULT_SCHEDULE_JSON`]).
     fn default() -> Self {
-        use HostFn::*;
-        let host = [
-            (InputSize, Linear::new(40, 0)),
-            (InputRead, Linear::new(60, 3)),
-            (SetReturn, Linear::new(60, 3)),
-            (Revert, Linear::new(60, 3)),
-            (GasLeft, Linear::new(40, 0)),
-            (Keccak256, Linear::new(300, 60)),
-            (StorageRead, Linear::new(2_000, 0)),
-            (StorageWrite, Linear::new(5_000, 0)),
-            (Caller, Linear::new(40, 0)),
-            (Address, Linear::new(40, 0)),
-            (CallValue, Linear::new(40, 0)),
-            (Balance, Linear::new(1_000, 0)),
-            (Transfer, Linear::new(5_000, 0)),
-            (BlockNumber, Linear::new(40, 0)),
-            (BlockTimestamp, Linear::new(40, 0)),
-            (ChainId, Linear::new(40, 0)),
-            (BaseFee, Linear::new(40, 0)),
-            (BlockProducer, Linear::new(40, 0)),
-            (EmitLog, Linear::new(500, 16)),
-            (Call, Linear::new(5_000, 3)),
-            (Create, Linear::new(50_000, 100)),
-            (ReturnDataSize, Linear::new(40, 0)),
-            (ReturnDataRead, Linear::new(60, 3)),
-        ]
-        .into_iter()
-        .collect();
-        GasSchedule {
-            version: 1,
-            operators: OperatorCosts {
-                structure: 0,
-                constant: 1,
-                local: 1,
-                global: 2,
-                parametric: 1,
-                integer: 1,
-                multiply: 2,
-                divide: 10,
-                conversion: 1,
-                load: 2,
-                store: 2,
-                branch: 1,
-                branch_table: 4,
-                call: 8,
-                call_indirect: 12,
-                ret: 2,
-                unreachable: 1,
-                memory_size: 2,
-                data_drop: 10,
-            },
-            memory_grow: Linear::new(100, 2_000),
-            bulk_memory: Linear::new(10, 2),
-            instantiation: InstantiationCosts {
-                base: 1_000,
-                per_memory_page: 200,
-                per_data_word: 2,
-            },
-            host,
-        }
+        static DEFAULT: OnceLock<GasSchedule> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                // A unit test parses and checks the built-in file, so this cannot fail.
+                GasSchedule::from_json(DEFAULT_SCHEDULE_JSON).expect("built-in gas schedule")
+            })
+            .clone()
     }
 }
 
@@ -247,61 +223,58 @@ impl GasSchedule {
     }
 
     /// The static cost of one operator. Dynamic parts (memory growth per page, bulk memory per
-    /// byte) are charged separately at run time. Operators outside the deterministic subset never
-    /// reach here (validation rejects them); they are priced like a call to stay conservative.
+    /// word) are charged separately at run time.
     pub fn operator_cost(&self, op: &Operator<'_>) -> u64 {
-        let c = &self.operators;
-        use Operator::*;
-        match op {
-            Nop | Block { .. } | Loop { .. } | Else | End => c.structure,
-            I32Const { .. } | I64Const { .. } => c.constant,
-            LocalGet { .. } | LocalSet { .. } | LocalTee { .. } => c.local,
-            GlobalGet { .. } | GlobalSet { .. } => c.global,
-            Drop | Select => c.parametric,
-            I32Mul | I64Mul => c.multiply,
-            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU => {
-                c.divide
-            }
-            I32WrapI64 | I64ExtendI32S | I64ExtendI32U | I32Extend8S | I32Extend16S
-            | I64Extend8S | I64Extend16S | I64Extend32S => c.conversion,
-            I32Load { .. }
-            | I64Load { .. }
-            | I32Load8S { .. }
-            | I32Load8U { .. }
-            | I32Load16S { .. }
-            | I32Load16U { .. }
-            | I64Load8S { .. }
-            | I64Load8U { .. }
-            | I64Load16S { .. }
-            | I64Load16U { .. }
-            | I64Load32S { .. }
-            | I64Load32U { .. } => c.load,
-            I32Store { .. }
-            | I64Store { .. }
-            | I32Store8 { .. }
-            | I32Store16 { .. }
-            | I64Store8 { .. }
-            | I64Store16 { .. }
-            | I64Store32 { .. } => c.store,
-            Br { .. } | BrIf { .. } | If { .. } => c.branch,
-            BrTable { .. } => c.branch_table,
-            Call { .. } => c.call,
-            CallIndirect { .. } => c.call_indirect,
-            Return => c.ret,
-            Unreachable => c.unreachable,
-            MemorySize { .. } => c.memory_size,
-            MemoryGrow { .. } => self.memory_grow.base,
-            MemoryCopy { .. } | MemoryFill { .. } | MemoryInit { .. } => self.bulk_memory.base,
-            DataDrop { .. } => c.data_drop,
-            I32Eqz | I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU
-            | I32GeS | I32GeU | I64Eqz | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS | I64GtU
-            | I64LeS | I64LeU | I64GeS | I64GeU | I32Clz | I32Ctz | I32Popcnt | I32Add | I32Sub
-            | I32And | I32Or | I32Xor | I32Shl | I32ShrS | I32ShrU | I32Rotl | I32Rotr | I64Clz
-            | I64Ctz | I64Popcnt | I64Add | I64Sub | I64And | I64Or | I64Xor | I64Shl | I64ShrS
-            | I64ShrU | I64Rotl | I64Rotr => c.integer,
-            _ => c.call,
-        }
+        self.class_cost(OperatorClass::of(op))
     }
+}
+
+/// `GasSchedule::class_cost` and `class_cost_mut`: the field of the schedule that prices each
+/// class.
+macro_rules! class_fields {
+    ($($class:ident => $field:ident),* $(,)?) => {
+        impl GasSchedule {
+            /// The static cost of every operator of `class`.
+            pub fn class_cost(&self, class: OperatorClass) -> u64 {
+                match class {
+                    $(OperatorClass::$class => self.operators.$field,)*
+                    OperatorClass::MemoryGrow => self.memory_grow.base,
+                    OperatorClass::BulkMemory => self.bulk_memory.base,
+                }
+            }
+
+            /// The static cost of `class`, to change it.
+            pub fn class_cost_mut(&mut self, class: OperatorClass) -> &mut u64 {
+                match class {
+                    $(OperatorClass::$class => &mut self.operators.$field,)*
+                    OperatorClass::MemoryGrow => &mut self.memory_grow.base,
+                    OperatorClass::BulkMemory => &mut self.bulk_memory.base,
+                }
+            }
+        }
+    };
+}
+
+class_fields! {
+    Structure => structure,
+    Constant => constant,
+    Local => local,
+    Global => global,
+    Parametric => parametric,
+    Integer => integer,
+    Multiply => multiply,
+    Divide => divide,
+    Conversion => conversion,
+    Load => load,
+    Store => store,
+    Branch => branch,
+    BranchTable => branch_table,
+    Call => call,
+    CallIndirect => call_indirect,
+    Ret => ret,
+    Unreachable => unreachable,
+    MemorySize => memory_size,
+    DataDrop => data_drop,
 }
 
 fn check_costs(path: &str, value: &serde_json::Value) -> Result<(), ScheduleError> {
@@ -331,6 +304,19 @@ fn check_costs(path: &str, value: &serde_json::Value) -> Result<(), ScheduleErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_schedule_is_complete_and_canonical() {
+        let s = GasSchedule::from_json(DEFAULT_SCHEDULE_JSON).unwrap();
+        // The file is exactly what `to_json` writes, so regenerating it changes no byte.
+        assert_eq!(format!("{}\n", s.to_json()), DEFAULT_SCHEDULE_JSON);
+        for class in OperatorClass::ALL {
+            let mut changed = s.clone();
+            *changed.class_cost_mut(*class) += 1;
+            assert_eq!(changed.class_cost(*class), s.class_cost(*class) + 1);
+            assert_ne!(changed.hash(), s.hash(), "{}", class.name());
+        }
+    }
 
     #[test]
     fn default_round_trips_through_json() {
