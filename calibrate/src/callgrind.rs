@@ -73,8 +73,18 @@ pub fn parse_spec(spec: &str) -> Result<Vec<(usize, usize)>, Error> {
 }
 
 /// Runs this program under callgrind as a child running `pairs`; returns the instructions per
-/// unit of each pair (`None` where the child could not count it).
-pub fn count(pairs: &[(usize, usize)], dir: &Path) -> Result<Vec<Option<Line>>, Error> {
+/// unit of each pair (`None` where the child could not count it). Callgrind's files go to a
+/// temporary directory, removed afterwards.
+pub fn count(pairs: &[(usize, usize)]) -> Result<Vec<Option<Line>>, Error> {
+    let dir =
+        std::env::temp_dir().join(format!("tally-calibrate-callgrind-{}", std::process::id()));
+    let result = count_in(pairs, &dir);
+    // Best effort: a leftover temporary directory is harmless.
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn count_in(pairs: &[(usize, usize)], dir: &Path) -> Result<Vec<Option<Line>>, Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let out_file = dir.join("callgrind.out");
     let exe = std::env::current_exe().map_err(|e| Error::io("current executable", e))?;
@@ -144,8 +154,6 @@ fn dumps(dir: &Path, out_file: &Path) -> Result<Vec<u64>, Error> {
                 })
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
                 .ok_or_else(|| Error::Callgrind(format!("no count in {}", path.display())))?;
-            // Dumps are read once; leaving them would mix them with the next run's.
-            let _ = std::fs::remove_file(&path);
             Ok(count)
         })
         .collect()

@@ -71,20 +71,42 @@ pub fn write(path: &Path, lines: &[Line], summary: &Summary) -> Result<(), Error
             RGBColor(0xee, 0xee, 0xee).filled(),
         )))
         .map_err(chart_error)?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, (line, r))| {
-            let y = (n - 1 - i) as f64;
-            Rectangle::new(
-                [(0.0, y - 0.35), (*r, y + 0.35)],
-                colour(line.group).filled(),
+    let groups = [
+        Group::Operator,
+        Group::Memory,
+        Group::Module,
+        Group::Host,
+        Group::State,
+        Group::Transaction,
+    ];
+    for group in groups {
+        let colour = colour(group);
+        chart
+            .draw_series(
+                bars.iter()
+                    .enumerate()
+                    .filter(|(_, (line, _))| line.group == group)
+                    .map(|(i, (_, r))| {
+                        let y = (n - 1 - i) as f64;
+                        Rectangle::new([(0.0, y - 0.35), (*r, y + 0.35)], colour.filled())
+                    }),
             )
-        }))
-        .map_err(chart_error)?;
+            .map_err(chart_error)?
+            .label(group.name())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
     chart
         .draw_series(std::iter::once(PathElement::new(
             vec![(NS_PER_GAS, -0.5), (NS_PER_GAS, n as f64 - 0.5)],
             BLACK.stroke_width(2),
         )))
+        .map_err(chart_error)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()
         .map_err(chart_error)?;
     root.present().map_err(chart_error)
 }

@@ -110,7 +110,7 @@ fn run(args: &Args) -> Result<(), Error> {
     let (new, pricings) = price(&measured, &old)?;
     if !args.no_instructions && callgrind::available() {
         progress.phase("counting instructions under callgrind (minutes)");
-        instructions(&mut measured, &pricings, &args.out)?;
+        instructions(&mut measured, &pricings)?;
     }
     progress.phase("running the worst operation and the kernels against a gas budget");
     let lines = report::lines(&measured, &pricings, &old, &new);
@@ -162,17 +162,13 @@ fn derive(rows: &[Row]) -> Result<Vec<Vec<Composition>>, Error> {
 }
 
 /// Attaches instruction counts to the variants that priced their rows.
-fn instructions(
-    measured: &mut [MeasuredRow],
-    pricings: &[Pricing],
-    out: &Path,
-) -> Result<(), Error> {
+fn instructions(measured: &mut [MeasuredRow], pricings: &[Pricing]) -> Result<(), Error> {
     let pairs: Vec<(usize, usize)> = pricings
         .iter()
         .enumerate()
         .map(|(r, p)| (r, p.variant))
         .collect();
-    let counts = callgrind::count(&pairs, &out.join("callgrind"))?;
+    let counts = callgrind::count(&pairs)?;
     for ((row, variant), line) in pairs.into_iter().zip(counts) {
         measured[row].variants[variant].instructions = line;
     }

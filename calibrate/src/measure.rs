@@ -165,3 +165,69 @@ fn exact_slope(row: &str, points: &[Point]) -> Result<u64, Error> {
     }
     Ok(slope)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Scale;
+    use crate::param::Costs;
+    use crate::row::{Probe, Row};
+    use tally_vm::{Allocation, OperatorClass};
+
+    /// A probe charged `10 + per_unit * units` gas, taking `units` nanoseconds... or, when
+    /// `flaky`, a different gas on every run.
+    struct Fake {
+        per_unit: u64,
+        flaky: bool,
+        runs: u64,
+    }
+
+    impl Probe for Fake {
+        fn run(&mut self, size: u64, region: &mut Region) -> Result<Run, Error> {
+            self.runs += 1;
+            region.time(|| std::hint::black_box(size));
+            let noise = if self.flaky { self.runs } else { 0 };
+            Ok(Run {
+                units: size,
+                gas: 10 + self.per_unit * size + noise,
+            })
+        }
+    }
+
+    fn fake(per_unit: u64, flaky: bool) -> Row {
+        Row::new("fake", Group::Operator, Param::Op(OperatorClass::Local))
+            .sizes([0, 10, 20])
+            .variant("fake", move |_| {
+                Ok(Fake {
+                    per_unit,
+                    flaky,
+                    runs: 0,
+                })
+            })
+    }
+
+    fn measure(row: &Row, composition: Composition) -> Result<MeasuredRow, Error> {
+        let env = Env::new(
+            Costs::default(),
+            Scale::new(true),
+            Allocation::Pooling,
+            false,
+        );
+        let mut progress = Progress::new(1, true);
+        measure_row(row, &[composition], &env, &mut progress)
+    }
+
+    #[test]
+    fn gas_must_match_the_composition_and_repeat_exactly() {
+        let local = Param::Op(OperatorClass::Local);
+        let one_local = Composition::from([(local, 1)]);
+        // The default schedule charges 1 per local.
+        let measured = measure(&fake(1, false), one_local.clone()).unwrap();
+        let variant = &measured.variants[0];
+        assert_eq!(variant.gas_per_unit, 1);
+        assert_eq!(variant.points.len(), 3);
+        assert_eq!(variant.points[2].gas, 30);
+        assert!(measure(&fake(2, false), one_local.clone()).is_err());
+        assert!(measure(&fake(1, true), one_local).is_err());
+    }
+}

@@ -52,6 +52,30 @@ pub fn round(exact: f64, floor: u64) -> u64 {
 /// returns the new costs and each row's pricing. Fails if a row uses a quantity no earlier row
 /// priced, if two rows price one quantity, or if a quantity has no row.
 pub fn price(rows: &[MeasuredRow], start: &Costs) -> Result<(Costs, Vec<Pricing>), Error> {
+    let (mut costs, pricings) = price_in_order(rows, start)?;
+    let priced: BTreeSet<Param> = rows.iter().map(|r| r.own).collect();
+    let missing: Vec<String> = Param::all()
+        .into_iter()
+        .filter(|p| !priced.contains(p))
+        .map(|p| p.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "no row prices {}",
+            missing.join(", ")
+        )));
+    }
+    if costs.vm != start.vm {
+        costs.vm.version = start.vm.version + 1;
+    }
+    if costs.runtime != start.runtime {
+        costs.runtime.version = start.runtime.version + 1;
+    }
+    Ok((costs, pricings))
+}
+
+/// Prices the rows' own quantities in order (every other quantity keeps its value).
+fn price_in_order(rows: &[MeasuredRow], start: &Costs) -> Result<(Costs, Vec<Pricing>), Error> {
     let mut costs = start.clone();
     let mut priced = BTreeSet::new();
     let mut pricings = Vec::new();
@@ -102,29 +126,83 @@ pub fn price(rows: &[MeasuredRow], start: &Costs) -> Result<(Costs, Vec<Pricing>
             value,
         });
     }
-    let missing: Vec<String> = Param::all()
-        .into_iter()
-        .filter(|p| !priced.contains(p))
-        .map(|p| p.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Usage(format!(
-            "no row prices {}",
-            missing.join(", ")
-        )));
-    }
-    if costs.vm != start.vm {
-        costs.vm.version = start.vm.version + 1;
-    }
-    if costs.runtime != start.runtime {
-        costs.runtime.version = start.runtime.version + 1;
-    }
     Ok((costs, pricings))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::fit::Line;
+    use crate::measure::MeasuredVariant;
+    use crate::row::{Composition, Group};
+    use tally_vm::OperatorClass::{Integer, Local};
+
+    fn row(own: Param, variants: &[(f64, &[(Param, u64)])]) -> MeasuredRow {
+        let line = |per_unit| Line {
+            base: 0.0,
+            per_unit,
+            r2: 1.0,
+        };
+        MeasuredRow {
+            name: own.to_string(),
+            group: Group::Operator,
+            own,
+            unit: String::new(),
+            worst_case: String::new(),
+            variants: variants
+                .iter()
+                .map(|(ns, composition)| MeasuredVariant {
+                    name: format!("{ns}"),
+                    composition: composition.iter().copied().collect::<Composition>(),
+                    points: Vec::new(),
+                    time: line(*ns),
+                    median_time: line(*ns),
+                    gas_per_unit: 0,
+                    instructions: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rows_price_their_quantity_after_what_earlier_rows_priced() {
+        let (local, integer) = (Param::Op(Local), Param::Op(Integer));
+        let rows = [
+            // 0.2 ns for two locals: 1 gas each.
+            row(local, &[(0.2, &[(local, 2)])]),
+            // 1.3 ns = 13 gas, 4 of them locals: (13 - 4) / 2 = 4.5, rounded up to 5; the other
+            // variant would give less.
+            row(
+                integer,
+                &[
+                    (1.3, &[(local, 4), (integer, 2)]),
+                    (0.5, &[(local, 1), (integer, 1)]),
+                ],
+            ),
+        ];
+        let (costs, pricings) = price_in_order(&rows, &Costs::default()).unwrap();
+        assert_eq!(costs.get(local), 1);
+        assert_eq!(costs.get(integer), 5);
+        assert_eq!(pricings[1].value, 5);
+        assert!((pricings[1].exact - 4.5).abs() < 1e-9);
+        // Shown: the variant with the most time per gas (1.3 / 14 against 0.5 / 6).
+        assert_eq!(pricings[1].variant, 0);
+    }
+
+    #[test]
+    fn a_row_using_a_later_quantity_or_pricing_one_twice_is_refused() {
+        let (local, integer) = (Param::Op(Local), Param::Op(Integer));
+        let later = [row(integer, &[(1.0, &[(local, 1), (integer, 1)])])];
+        assert!(price_in_order(&later, &Costs::default()).is_err());
+        let twice = [
+            row(local, &[(0.1, &[(local, 1)])]),
+            row(local, &[(0.1, &[(local, 1)])]),
+        ];
+        assert!(price_in_order(&twice, &Costs::default()).is_err());
+        let incomplete = [row(local, &[(0.1, &[(local, 1)])])];
+        assert!(price(&incomplete, &Costs::default()).is_err());
+    }
 
     #[test]
     fn rounds_half_up_above_the_floor() {
