@@ -54,7 +54,6 @@ impl Setup {
             .collect();
         let addresses: Vec<H160> = keys.iter().map(address_of).collect();
         let mut genesis = Genesis::dev();
-        genesis.gas_limit = 100_000_000;
         for a in &addresses {
             let account = GenesisAccount {
                 balance: U256::exp10(24),
@@ -81,13 +80,18 @@ impl Setup {
             _dir: dir,
         };
         let owner = SENDERS;
-        let deploy = setup.signed(owner, None, DeployPayload::encode(TOKEN, &[]), 10_000_000);
+        let deploy = setup.signed(
+            owner,
+            None,
+            DeployPayload::encode(TOKEN, &[]),
+            1_000_000_000,
+        );
         setup.chain.submit(deploy).expect("deploy");
         setup.chain.mine().expect("block");
         setup.token = tally_runtime::exec::create_address(&setup.addresses[owner], 0);
         for i in 0..SENDERS {
             let mint = call("mint(address,uint256)", setup.addresses[i], 1_000_000_000);
-            let tx = setup.signed(owner, Some(setup.token), mint, 200_000);
+            let tx = setup.signed(owner, Some(setup.token), mint, 10_000_000);
             setup.chain.submit(tx).expect("mint");
             // The mempool holds at most 64 transactions per sender.
             if i % 60 == 59 {
@@ -126,7 +130,7 @@ impl Setup {
             .map(|i| {
                 let to = self.addresses[(i + 1) % SENDERS];
                 let data = call("transfer(address,uint256)", to, 1);
-                self.signed(i, Some(self.token), data, 100_000).encode()
+                self.signed(i, Some(self.token), data, 10_000_000).encode()
             })
             .collect()
     }

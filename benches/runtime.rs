@@ -72,7 +72,7 @@ impl Bench {
             nonce,
             max_priority_fee_per_gas: 1.into(),
             max_fee_per_gas: 10.into(),
-            gas_limit: 1_000_000,
+            gas_limit: 10_000_000,
             to,
             value: U256::zero(),
             data,
@@ -128,7 +128,7 @@ fn deploy_token(bench: &mut Bench) -> H160 {
     ctor.extend_from_slice(&symbol);
     let data = DeployPayload::encode(TOKEN, &ctor);
     let mut tx = bench.tx(owner, None, data);
-    tx.gas_limit = 10_000_000;
+    tx.gas_limit = 1_000_000_000;
     let mut block = BlockContext::new(block_env(0));
     let receipt = bench
         .rt

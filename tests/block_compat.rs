@@ -28,7 +28,7 @@ fn signed(
         nonce,
         max_priority_fee_per_gas: 3u64.into(),
         max_fee_per_gas: 10_000_000_000u64.into(),
-        gas_limit: 10_000_000,
+        gas_limit: 1_000_000_000,
         to,
         value: U256::zero(),
         data,

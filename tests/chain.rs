@@ -14,6 +14,11 @@ use tally_runtime::{H160, U256};
 
 const PRODUCER: H160 = H160([0xfe; 20]);
 
+/// The intrinsic gas of a transfer (a transaction without data).
+fn intrinsic() -> u64 {
+    tally_runtime::costs::RuntimeCosts::default().transaction
+}
+
 fn config(mining: MiningMode) -> ChainConfig {
     ChainConfig {
         mining,
@@ -29,7 +34,7 @@ fn transfer(key: usize, nonce: u64, to: H160, value: u64, chain_id: u64) -> Sign
         nonce,
         max_priority_fee_per_gas: 2_000_000_000u64.into(),
         max_fee_per_gas: 10_000_000_000u64.into(),
-        gas_limit: 21_000,
+        gas_limit: intrinsic(),
         to: Some(to),
         value: value.into(),
         data: vec![],
@@ -79,7 +84,7 @@ fn on_demand_mining_includes_each_transaction_in_its_own_block() {
     assert_eq!(receipts.len(), 1);
     assert_eq!(receipts[0].status, ReceiptStatus::Success);
     assert_eq!(receipts[0].from, dev(0));
-    assert_eq!(receipts[0].gas_used, 21_000);
+    assert_eq!(receipts[0].gas_used, intrinsic());
     assert_eq!(
         chain.runtime().state_mut().balance(&bob).unwrap(),
         U256::from(1_000)
@@ -120,7 +125,7 @@ fn invalid_submissions_are_rejected_with_reasons() {
 #[test]
 fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     let mut genesis = Genesis::dev();
-    genesis.gas_limit = 4 * 21_000;
+    genesis.gas_limit = 4 * intrinsic();
     let mut chain =
         Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
     let bob = H160::repeat_byte(0xb0);
@@ -136,7 +141,7 @@ fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     }
     let full = chain.mine().unwrap();
     assert_eq!(full.transactions.len(), 4);
-    assert_eq!(full.header.gas_used, 84_000);
+    assert_eq!(full.header.gas_used, 4 * intrinsic());
     // The genesis block is empty, so block 1's base fee is already 1/8 lower.
     let base1 = base - base / 8;
     assert_eq!(full.header.base_fee, base1);
@@ -147,7 +152,7 @@ fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     let burned = receipts.iter().fold(U256::zero(), |s, r| s + r.burned);
     let tips = receipts.iter().fold(U256::zero(), |s, r| s + r.tip);
     assert_eq!(total_fees(&receipts), burned + tips);
-    assert_eq!(burned, U256::from(84_000) * base1);
+    assert_eq!(burned, U256::from(4 * intrinsic()) * base1);
     assert_eq!(
         chain.runtime().state_mut().balance(&PRODUCER).unwrap(),
         tips
@@ -164,7 +169,7 @@ fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     assert_eq!(second.header.base_fee, base2);
     let empty = chain.mine().unwrap();
     assert!(empty.transactions.is_empty());
-    // Block 2 used 21,000 of a 42,000 target: -1/16; block 3 was empty: -1/8.
+    // Block 2 used one transfer's gas of a two-transfer target: -1/16; block 3 was empty: -1/8.
     let base3 = base2 - base2 / 16;
     assert_eq!(empty.header.base_fee, base3);
     assert_eq!(chain.head().next_base_fee(), base3 - base3 / 8);
@@ -328,7 +333,7 @@ fn from_dev0(chain: &mut Chain, genesis: &Genesis, nonce: u64, to: Option<H160>,
         nonce,
         max_priority_fee_per_gas: 1u64.into(),
         max_fee_per_gas: 10_000_000_000u64.into(),
-        gas_limit: 10_000_000,
+        gas_limit: 1_000_000_000,
         to,
         value: U256::zero(),
         data: data.to_vec(),

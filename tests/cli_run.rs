@@ -33,23 +33,27 @@ fn example_runs_with_exact_gas_and_result() {
     assert_eq!(v["status"], "success");
     // 500500 as a little-endian u64.
     assert_eq!(v["return_data"], "0x14a3070000000000");
-    assert_eq!(v["gas_used"], 14411);
+    assert_eq!(v["gas_used"], 376_981);
     assert_eq!(v["trap"], serde_json::Value::Null);
-    // 1200 instantiation + 3 host calls; the rest is instructions.
-    assert_eq!(v["gas"]["instantiation"], 1200);
+    // Instantiation (7572 + 1 page * 319077 + 9 code words * 2) + 3 host calls; the rest is
+    // instructions (47 per loop iteration).
+    assert_eq!(v["gas"]["instantiation"], 326_667);
     assert_eq!(
         v["gas"]["host"]["input_size"],
-        serde_json::json!({ "calls": 1, "gas": 40 })
+        serde_json::json!({ "calls": 1, "gas": 325 })
     );
     assert_eq!(
         v["gas"]["host"]["input_read"],
-        serde_json::json!({ "calls": 1, "gas": 63 })
+        serde_json::json!({ "calls": 1, "gas": 390 })
     );
     assert_eq!(
         v["gas"]["host"]["set_return"],
-        serde_json::json!({ "calls": 1, "gas": 63 })
+        serde_json::json!({ "calls": 1, "gas": 456 })
     );
-    assert_eq!(v["gas"]["instructions"], 14411 - 1200 - 40 - 63 - 63);
+    assert_eq!(
+        v["gas"]["instructions"],
+        376_981 - 326_667 - 325 - 390 - 456
+    );
 }
 
 #[test]
@@ -61,7 +65,7 @@ fn two_processes_give_identical_results() {
         "0x10270000",
         "--json",
         "--gas-limit",
-        "150000",
+        "1000000",
     ];
     let a = tally(&args);
     let b = tally(&args);
@@ -77,14 +81,14 @@ fn trap_exits_3_with_the_trap_kind() {
         "--input",
         "0x10270000",
         "--gas-limit",
-        "5000",
+        "500000",
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(3));
     let v = json(&out);
     assert_eq!(v["status"], "trap");
     assert_eq!(v["trap"]["kind"], "out_of_gas");
-    assert_eq!(v["gas_used"], 5000);
+    assert_eq!(v["gas_used"], 500_000);
 }
 
 #[test]
@@ -93,7 +97,7 @@ fn text_output_names_outcome_and_gas() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("outcome:     success"), "{text}");
     assert!(
-        text.contains("gas used:    1463 (limit 10000000)"),
+        text.contains("gas used:    328047 (limit 10000000)"),
         "{text}"
     );
     assert!(text.contains("return data: 0x3700000000000000"), "{text}");
@@ -144,5 +148,5 @@ fn schedule_round_trips_through_the_cli() {
         "--schedule",
         path.to_str().unwrap(),
     ]);
-    assert_eq!(json(&out)["gas_used"], 1463 + 1000);
+    assert_eq!(json(&out)["gas_used"], 328_047 + 1000);
 }

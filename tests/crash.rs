@@ -44,7 +44,7 @@ fn block_producer_child() {
                 nonce,
                 max_priority_fee_per_gas: 1u64.into(),
                 max_fee_per_gas: 10_000_000_000u64.into(),
-                gas_limit: 21_000,
+                gas_limit: tally_runtime::costs::RuntimeCosts::default().transaction,
                 to: Some(H160::repeat_byte(nonce as u8)),
                 value: 1u64.into(),
                 data: vec![],

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::SlotWrite;
 
-/// Gas the runtime adds to the VM's schedule. Units are the VM's (one gas is about one simple
-/// wasm instruction).
+/// Gas the runtime adds to the VM's schedule. Units are the VM's (one gas is 0.1 ns of
+/// worst-case time on the reference machine; see `docs/gas.md`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeCosts {

@@ -119,7 +119,7 @@ fn a_nested_call_costs_its_caller_exactly_what_the_callee_used() {
     let inner = Script::new().sstore(5, 5).log(1).sload(5);
     // What the callee uses on its own, measured with a read-only call.
     let alone = rt
-        .view(&block(2).env, p[0], p[1], &inner.bytes(), 1_000_000)
+        .view(&block(2).env, p[0], p[1], &inner.bytes(), TX_GAS)
         .unwrap();
     assert_eq!(alone.status, Status::Success);
     assert_eq!(alone.output, word(5).as_bytes());
@@ -147,12 +147,12 @@ fn a_nested_call_costs_its_caller_exactly_what_the_callee_used() {
 fn forwarded_gas_keeps_one_64th_for_the_caller() {
     let (mut rt, p) = probes(2);
     // The callee spins: it uses everything it is given, which is all but 1/64 of what the
-    // caller had left however much the caller asks for. The 64th kept is enough for the
-    // caller to set a new slot afterwards.
+    // caller had left however much the caller asks for. The 64th kept (about 3 million gas) is
+    // enough for the caller to set a new slot afterwards.
     let outer = Script::new()
         .call(p[1], 0, u64::MAX, &Script::new().spin())
         .sstore(1, 1);
-    let gas_limit = 2_200_000;
+    let gas_limit = 200_000_000;
     let t = tx(2, Some(p[0]), 0, outer.bytes(), gas_limit);
     let r = rt.transact(&mut block(2), ALICE, &t).unwrap();
     assert_eq!(
@@ -201,7 +201,7 @@ fn the_call_depth_limit_is_deterministic() {
             .sstore(level, 1)
             .call(p[0], 0, u64::MAX, &script);
     }
-    let t = tx(1, Some(p[0]), 0, script.bytes(), 20_000_000);
+    let t = tx(1, Some(p[0]), 0, script.bytes(), 1_000_000_000);
     let r = rt.transact(&mut block(2), ALICE, &t).unwrap();
     assert_eq!(r.status, Status::Success);
     for level in 0..=levels {
@@ -294,13 +294,13 @@ fn a_trap_in_the_constructor_fails_the_creation() {
         &probe_code(),
         &Script::new().sstore(1, 1).spin().bytes(),
     );
-    let t = tx(0, None, 0, data, 3_000_000);
+    let t = tx(0, None, 0, data, TX_GAS);
     let r = rt.transact(&mut block(1), ALICE, &t).unwrap();
     assert!(
         matches!(r.status, Status::Failure(Failure::Trap(_))),
         "{r:?}"
     );
-    assert_eq!(r.gas_used, 3_000_000);
+    assert_eq!(r.gas_used, TX_GAS);
     assert_eq!(r.contract_address, None);
     assert!(!rt.state_mut().exists(&create_address(&ALICE, 0)).unwrap());
 }

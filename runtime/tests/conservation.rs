@@ -10,7 +10,7 @@ use tally_runtime::trie::MemoryStore;
 use tally_runtime::{H160, H256, U256};
 
 const SENDERS: u8 = 3;
-const FUNDS: u64 = 10_000_000_000;
+const FUNDS: u64 = 1_000_000_000_000_000;
 
 /// What one random transaction does.
 #[derive(Clone, Debug)]
@@ -53,10 +53,13 @@ struct Tx {
 }
 
 fn transaction() -> impl Strategy<Value = Tx> {
+    // From the intrinsic gas of a plain transaction (some too low for calldata) to a hundred
+    // times it: enough for some calls to finish, not for all.
+    let intrinsic = tally_runtime::costs::RuntimeCosts::default().transaction;
     (
         0..SENDERS,
         op(),
-        21_000u64..600_000,
+        intrinsic..intrinsic * 100,
         0u64..5,
         0u64..20,
         proptest::bool::weighted(0.1),
@@ -127,7 +130,7 @@ fn replay(txs: &[Tx]) -> (H256, U256, U256) {
                         0 => Script::new().transfer(addr(100 + (*amount % 6) as u8), *amount),
                         1 => Script::new().call(other, *amount, u64::MAX, &Script::new()),
                         2 => Script::new().transfer(addr(101), *amount).revert(),
-                        3 => Script::new().call(other, *amount, 100_000, &Script::new().spin()),
+                        3 => Script::new().call(other, *amount, 10_000_000, &Script::new().spin()),
                         _ => Script::new().transfer(addr(102), *amount).spin(),
                     };
                     (probes[*probe], *value, script.bytes())
@@ -163,7 +166,7 @@ fn deploy_probe_in(
 ) -> H160 {
     let data = tally_runtime::tx::DeployPayload::encode(&probe_code(), &[]);
     let receipt = rt
-        .transact(b, from, &tx(nonce, None, 0, data, 5_000_000))
+        .transact(b, from, &tx(nonce, None, 0, data, TX_GAS))
         .unwrap();
     receipt.contract_address.expect("probe deployed")
 }

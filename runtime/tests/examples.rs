@@ -40,7 +40,7 @@ impl Chain {
 
     fn send(&mut self, from: H160, to: Option<H160>, value: u64, data: Vec<u8>) -> Receipt {
         let nonce = self.rt.state_mut().nonce(&from).unwrap();
-        let t = tx(nonce, to, value, data, 20_000_000);
+        let t = tx(nonce, to, value, data, TX_GAS);
         let mut b = self.next_block();
         self.rt.transact(&mut b, from, &t).unwrap()
     }
@@ -58,7 +58,7 @@ impl Chain {
 
     fn view_word(&mut self, to: H160, data: Vec<u8>) -> U256 {
         let env = block(self.number).env;
-        let r = self.rt.view(&env, ALICE, to, &data, 10_000_000).unwrap();
+        let r = self.rt.view(&env, ALICE, to, &data, TX_GAS).unwrap();
         assert_eq!(r.status, Status::Success, "{r:?}");
         U256::from_big_endian(&r.output)
     }
@@ -213,7 +213,7 @@ fn hostile_contracts_fail_deterministically_without_harming_the_chain() {
         let contract = chain.deploy(name, &[]);
         let r = chain.send(ALICE, Some(contract), 0, vec![]);
         assert_eq!(r.status, Status::Failure(Failure::Trap(expected)), "{name}");
-        assert_eq!(r.gas_used, 20_000_000, "{name}: a trap uses all the gas");
+        assert_eq!(r.gas_used, TX_GAS, "{name}: a trap uses all the gas");
     }
     let huge = chain.deploy("hostile_return", &[]);
     let r = chain.send(ALICE, Some(huge), 0, vec![]);

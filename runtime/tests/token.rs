@@ -26,7 +26,7 @@ impl Token {
     fn deploy() -> Self {
         let mut rt = runtime(&[(OWNER, FUNDS), (ALICE, FUNDS), (BOB, FUNDS)]);
         let data = DeployPayload::encode(&artifact("token"), &[]);
-        let t = tx(0, None, 0, data, 10_000_000);
+        let t = tx(0, None, 0, data, TX_GAS);
         let deploy = rt.transact(&mut block(1), OWNER, &t).unwrap();
         assert_eq!(deploy.status, Status::Success, "{deploy:?}");
         let address = deploy.contract_address.unwrap();
@@ -42,7 +42,7 @@ impl Token {
 
     fn send(&mut self, from: H160, data: Vec<u8>) -> Receipt {
         let nonce = self.nonces.entry(from).or_insert(0);
-        let t = tx(*nonce, Some(self.address), 0, data, 1_000_000);
+        let t = tx(*nonce, Some(self.address), 0, data, TX_GAS);
         *nonce += 1;
         self.rt.transact(&mut block(2), from, &t).unwrap()
     }
@@ -50,7 +50,7 @@ impl Token {
     fn view(&mut self, data: Vec<u8>) -> Vec<u8> {
         let r = self
             .rt
-            .view(&block(2).env, ALICE, self.address, &data, 1_000_000)
+            .view(&block(2).env, ALICE, self.address, &data, TX_GAS)
             .unwrap();
         assert_eq!(r.status, Status::Success);
         r.output
@@ -207,8 +207,8 @@ fn token_gas_is_pinned() {
     // A transfer to a new holder sets a slot instead of resetting one.
     let costs = token.rt.costs().clone();
     assert_eq!(
-        to_new.gas_used - to_holder.gas_used,
-        costs.storage_set - costs.storage_reset
+        i128::from(to_new.gas_used) - i128::from(to_holder.gas_used),
+        i128::from(costs.storage_set) - i128::from(costs.storage_reset)
     );
     assert_eq!(
         (
@@ -217,6 +217,6 @@ fn token_gas_is_pinned() {
             to_holder.gas_used,
             to_new.gas_used
         ),
-        (2_793_864, 2_900_083, 53_396, 68_396)
+        (369_001_988, 372_040_265, 4_655_618, 4_630_454)
     );
 }

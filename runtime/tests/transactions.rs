@@ -4,6 +4,7 @@
 mod support;
 
 use support::*;
+use tally_runtime::costs::RuntimeCosts;
 use tally_runtime::exec::{create_address, ExecError, Failure, Status};
 use tally_runtime::state::EMPTY_CODE_HASH;
 use tally_runtime::trie::keccak256;
@@ -13,57 +14,64 @@ use tally_vm::TrapKind;
 
 const ALICE_FUNDS: u64 = 1_000_000_000_000;
 
+/// The intrinsic gas of a transaction without data.
+fn intrinsic() -> u64 {
+    RuntimeCosts::default().transaction
+}
+
 #[test]
 fn value_transfer_moves_value_and_splits_the_fee() {
     let (alice, bob) = (addr(1), addr(2));
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
     let mut b = block(1);
+    let (gas, costs) = (intrinsic(), RuntimeCosts::default());
     let receipt = rt
-        .transact(&mut b, alice, &tx(0, Some(bob), 1_000, vec![], 50_000))
+        .transact(&mut b, alice, &tx(0, Some(bob), 1_000, vec![], 2 * gas))
         .unwrap();
     assert_eq!(receipt.status, Status::Success);
-    assert_eq!(receipt.gas_used, 21_000);
-    assert_eq!(receipt.cumulative_gas_used, 21_000);
+    assert_eq!(receipt.gas_used, gas);
+    assert_eq!(receipt.cumulative_gas_used, gas);
     assert_eq!(
         receipt.effective_gas_price,
         U256::from(BASE_FEE + PRIORITY_FEE)
     );
-    assert_eq!(receipt.burned, U256::from(21_000 * BASE_FEE));
-    assert_eq!(receipt.tip, U256::from(21_000 * PRIORITY_FEE));
+    assert_eq!(receipt.burned, U256::from(gas * BASE_FEE));
+    assert_eq!(receipt.tip, U256::from(gas * PRIORITY_FEE));
     assert_eq!(receipt.gas.execution, None, "no code ran");
     let state = rt.state_mut();
     assert_eq!(state.balance(&bob).unwrap(), U256::from(1_000));
     assert_eq!(
         state.balance(&alice).unwrap(),
-        U256::from(ALICE_FUNDS - 1_000 - 21_000 * (BASE_FEE + PRIORITY_FEE))
+        U256::from(ALICE_FUNDS - 1_000 - gas * (BASE_FEE + PRIORITY_FEE))
     );
     assert_eq!(
         state.balance(&PRODUCER).unwrap(),
-        U256::from(21_000 * PRIORITY_FEE)
+        U256::from(gas * PRIORITY_FEE)
     );
     assert_eq!(state.nonce(&alice).unwrap(), 1);
     assert_eq!(state.nonce(&bob).unwrap(), 0);
-    assert_eq!(b.gas_used, 21_000);
-    assert_eq!(b.burned, U256::from(21_000 * BASE_FEE));
+    assert_eq!(b.gas_used, gas);
+    assert_eq!(b.burned, U256::from(gas * BASE_FEE));
 
     // A second transaction in the same block accumulates.
     let receipt = rt
-        .transact(&mut b, alice, &tx(1, Some(bob), 1, vec![0, 1], 50_000))
+        .transact(&mut b, alice, &tx(1, Some(bob), 1, vec![0, 1], 2 * gas))
         .unwrap();
-    assert_eq!(receipt.gas_used, 21_000 + 4 + 16);
-    assert_eq!(receipt.cumulative_gas_used, 42_020);
+    let second = gas + costs.calldata_zero_byte + costs.calldata_nonzero_byte;
+    assert_eq!(receipt.gas_used, second);
+    assert_eq!(receipt.cumulative_gas_used, gas + second);
 }
 
 #[test]
 fn priority_fee_is_capped_by_max_fee() {
     let (alice, bob) = (addr(1), addr(2));
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
-    let mut t = tx(0, Some(bob), 0, vec![], 21_000);
+    let mut t = tx(0, Some(bob), 0, vec![], intrinsic());
     t.max_fee_per_gas = (BASE_FEE + 1).into();
     t.max_priority_fee_per_gas = 5.into();
     let receipt = rt.transact(&mut block(1), alice, &t).unwrap();
     assert_eq!(receipt.effective_gas_price, U256::from(BASE_FEE + 1));
-    assert_eq!(receipt.tip, U256::from(21_000));
+    assert_eq!(receipt.tip, U256::from(intrinsic()));
 }
 
 /// Every validation error, each leaving the state exactly as it was.
@@ -71,10 +79,11 @@ fn priority_fee_is_capped_by_max_fee() {
 fn invalid_transactions_change_nothing() {
     let (alice, bob) = (addr(1), addr(2));
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
-    rt.transact(&mut block(1), alice, &tx(0, Some(bob), 1, vec![], 21_000))
+    let gas = intrinsic();
+    rt.transact(&mut block(1), alice, &tx(0, Some(bob), 1, vec![], gas))
         .unwrap();
     let root = rt.state_mut().root().unwrap();
-    let base = tx(1, Some(bob), 0, vec![], 21_000);
+    let base = tx(1, Some(bob), 0, vec![], gas);
     let with = |f: &dyn Fn(&mut tally_runtime::tx::Transaction)| {
         let mut t = base.clone();
         f(&mut t);
@@ -103,20 +112,20 @@ fn invalid_transactions_change_nothing() {
             },
         ),
         (
-            with(&|t| t.gas_limit = 20_999),
+            with(&|t| t.gas_limit = gas - 1),
             TxError::IntrinsicGasTooLow {
-                limit: 20_999,
-                intrinsic: 21_000,
+                limit: gas - 1,
+                intrinsic: gas,
             },
         ),
         (
             with(&|t| {
                 t.data = vec![1; 10];
-                t.gas_limit = 21_100;
+                t.gas_limit = gas + 100;
             }),
             TxError::IntrinsicGasTooLow {
-                limit: 21_100,
-                intrinsic: 21_160,
+                limit: gas + 100,
+                intrinsic: gas + 10 * RuntimeCosts::default().calldata_nonzero_byte,
             },
         ),
         (
@@ -154,7 +163,7 @@ fn invalid_transactions_change_nothing() {
             with(&|t| t.value = ALICE_FUNDS.into()),
             TxError::InsufficientFunds {
                 balance: rt.state_mut().balance(&alice).unwrap(),
-                cost: U256::from(ALICE_FUNDS) + U256::from(21_000 * MAX_FEE),
+                cost: U256::from(ALICE_FUNDS) + U256::from(gas * MAX_FEE),
             },
         ),
         (
@@ -186,7 +195,7 @@ fn invalid_transactions_change_nothing() {
     full.gas_used = BLOCK_GAS_LIMIT - 20_000;
     match rt.transact(&mut full, alice, &base) {
         Err(ExecError::Invalid(TxError::BlockGasExhausted { limit, available })) => {
-            assert_eq!((limit, available), (21_000, 20_000))
+            assert_eq!((limit, available), (gas, 20_000))
         }
         other => panic!("{other:?}"),
     }
@@ -198,7 +207,7 @@ fn invalid_transactions_change_nothing() {
         .unwrap();
     rt.state_mut().set_nonce(&carol, u64::MAX).unwrap();
     rt.state_mut().finish_transaction();
-    let t = tx(u64::MAX, Some(bob), 0, vec![], 21_000);
+    let t = tx(u64::MAX, Some(bob), 0, vec![], gas);
     match rt.transact(&mut block(2), carol, &t) {
         Err(ExecError::Invalid(TxError::NonceOverflow(n))) => assert_eq!(n, u64::MAX),
         other => panic!("{other:?}"),
@@ -214,11 +223,7 @@ fn deploy_stores_code_and_runs_the_constructor() {
     let ctor = Script::new().sstore(1, 42).ret(b"ok");
     let data = DeployPayload::encode(&code, &ctor.bytes());
     let receipt = rt
-        .transact(
-            &mut block(1),
-            alice,
-            &tx(0, None, 5, data.clone(), 2_000_000),
-        )
+        .transact(&mut block(1), alice, &tx(0, None, 5, data.clone(), TX_GAS))
         .unwrap();
     assert_eq!(receipt.status, Status::Success, "{receipt:?}");
     let address = create_address(&alice, 0);
@@ -257,7 +262,7 @@ fn invalid_code_fails_the_creation_but_charges_it() {
     // A module with a float instruction is outside the deterministic subset.
     let code = wat::parse_str(r#"(module (func (export "call") f32.const 1 drop))"#).unwrap();
     let receipt = rt
-        .transact(&mut block(1), alice, &tx(0, None, 0, code, 1_000_000))
+        .transact(&mut block(1), alice, &tx(0, None, 0, code, TX_GAS))
         .unwrap();
     match &receipt.status {
         Status::Failure(Failure::InvalidCode(reason)) => {
@@ -278,7 +283,7 @@ fn a_failed_transaction_pays_for_its_gas_and_keeps_the_nonce_bump() {
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
     let probe = deploy_probe(&mut rt, alice, 0);
     let before = rt.state_mut().balance(&alice).unwrap();
-    let gas_limit = 300_000;
+    let gas_limit = 300_000_000;
     let script = Script::new().sstore(7, 7).log(1).spin();
     let t = tx(1, Some(probe), 10, script.bytes(), gas_limit);
     let receipt = rt.transact(&mut block(2), alice, &t).unwrap();
@@ -311,7 +316,7 @@ fn a_failed_transaction_pays_for_its_gas_and_keeps_the_nonce_bump() {
     );
     let receipt = rt.transact(&mut block(2), alice, &t).unwrap();
     assert_eq!(receipt.status, Status::Revert);
-    assert!(receipt.gas_used < 100_000, "{}", receipt.gas_used);
+    assert!(receipt.gas_used < 10_000_000, "{}", receipt.gas_used);
     assert_eq!(
         rt.state_mut().storage(&probe, &word(7)).unwrap(),
         H256::zero()
@@ -347,7 +352,11 @@ fn calling_an_account_without_code_just_moves_value() {
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
     let r = send(&mut rt, alice, 0, bob, 3, vec![1, 2, 3]);
     assert_eq!(r.status, Status::Success);
-    assert_eq!(r.gas_used, 21_000 + 3 * 16);
+    let costs = RuntimeCosts::default();
+    assert_eq!(
+        r.gas_used,
+        costs.transaction + 3 * costs.calldata_nonzero_byte
+    );
     let account = rt.state_mut().account(&bob).unwrap().unwrap();
     assert_eq!(account.code_hash, EMPTY_CODE_HASH);
     assert_eq!(account.balance, U256::from(3));
@@ -361,7 +370,7 @@ fn gas_is_pinned() {
     let mut rt = runtime(&[(alice, ALICE_FUNDS)]);
     let data = DeployPayload::encode(&probe_code(), &[]);
     let receipt = rt
-        .transact(&mut block(1), alice, &tx(0, None, 0, data, 5_000_000))
+        .transact(&mut block(1), alice, &tx(0, None, 0, data, TX_GAS))
         .unwrap();
     let probe = receipt.contract_address.unwrap();
     let pinned_deploy = (receipt.gas.intrinsic, receipt.gas_used);
@@ -385,11 +394,18 @@ fn gas_is_pinned() {
     let costs = rt.costs().clone();
     assert_eq!(set - same, costs.storage_set);
     assert_eq!(reset - same, costs.storage_reset);
-    // Writing zero sends one zero byte where the others send a non-zero one: 12 gas less.
-    assert_eq!(clear - same + 12, costs.storage_clear);
+    // Writing zero sends one zero byte where the others send a non-zero one.
+    let zero_byte_saves = costs.calldata_nonzero_byte - costs.calldata_zero_byte;
+    assert_eq!(clear - same + zero_byte_saves, costs.storage_clear);
     assert_eq!(
         (pinned_deploy, set, reset, same, clear),
-        ((357_968, 359_906), 48_276, 33_276, 28_276, 33_264),
+        (
+            (51_248_482, 52_533_256),
+            3_740_492,
+            3_765_656,
+            3_740_492,
+            3_747_438
+        ),
     );
 }
 
@@ -401,7 +417,7 @@ fn a_cost_beyond_256_bits_is_refused_even_from_the_largest_balance() {
     let mut rt = runtime(&[]);
     rt.state_mut().set_balance(&whale, U256::MAX).unwrap();
     rt.state_mut().finish_transaction();
-    let mut t = tx(0, Some(bob), 0, vec![], 21_000);
+    let mut t = tx(0, Some(bob), 0, vec![], intrinsic());
     t.max_fee_per_gas = U256::MAX;
     match rt.transact(&mut block(1), whale, &t) {
         Err(ExecError::Invalid(TxError::InsufficientFunds { balance, cost })) => {

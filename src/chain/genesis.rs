@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use tally_runtime::costs::RuntimeCosts;
 use tally_runtime::state::{StateError, WorldState};
 use tally_runtime::trie::NodeStore;
 use tally_runtime::{H160, H256, U256};
@@ -34,6 +35,9 @@ use super::tx::dev_accounts;
 pub const DEV_CHAIN_ID: u64 = 31_337;
 /// Balance of each dev account: 10,000 units of 10^18.
 pub const DEV_BALANCE_UNITS: u64 = 10_000;
+/// Gas limit of the dev chain's blocks: about a second of worst-case work at the gas schedule's
+/// conversion of 0.1 ns per gas (see `docs/gas.md`).
+pub const DEV_GAS_LIMIT: u64 = 10_000_000_000;
 
 /// Why a genesis file was rejected.
 #[derive(Debug, Error)]
@@ -51,8 +55,8 @@ pub enum GenesisError {
         value: String,
         reason: &'static str,
     },
-    #[error("the gas limit must be at least 21000, got {0}")]
-    GasLimit(u64),
+    #[error("the gas limit must be at least {min} (one transaction), got {limit}")]
+    GasLimit { limit: u64, min: u64 },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -145,13 +149,13 @@ pub fn parse_quantity(what: &'static str, s: &str) -> Result<U256, GenesisError>
 }
 
 impl Genesis {
-    /// The built-in dev genesis: chain id 31337, 30M gas, 1 gwei base fee, the ten dev
-    /// accounts with 10,000 * 10^18 each.
+    /// The built-in dev genesis: chain id 31337, [`DEV_GAS_LIMIT`] gas, 1 gwei base fee, the
+    /// ten dev accounts with 10,000 * 10^18 each.
     pub fn dev() -> Self {
         let balance = U256::from(DEV_BALANCE_UNITS) * U256::exp10(18);
         Genesis {
             chain_id: DEV_CHAIN_ID,
-            gas_limit: 30_000_000,
+            gas_limit: DEV_GAS_LIMIT,
             base_fee: U256::from(1_000_000_000u64),
             timestamp: 0,
             accounts: dev_accounts()
@@ -170,8 +174,12 @@ impl Genesis {
     /// Parses a genesis JSON document.
     pub fn from_json(json: &str) -> Result<Self, GenesisError> {
         let raw: GenesisJson = serde_json::from_str(json)?;
-        if raw.gas_limit < 21_000 {
-            return Err(GenesisError::GasLimit(raw.gas_limit));
+        let min = RuntimeCosts::default().transaction;
+        if raw.gas_limit < min {
+            return Err(GenesisError::GasLimit {
+                limit: raw.gas_limit,
+                min,
+            });
         }
         let mut accounts = BTreeMap::new();
         for (address, account) in raw.accounts {
@@ -304,8 +312,11 @@ mod tests {
                 "unknown field",
             ),
             (
-                r#"{"chain_id":1,"gas_limit":20999,"base_fee":"1"}"#.to_string(),
-                "at least 21000",
+                format!(
+                    r#"{{"chain_id":1,"gas_limit":{},"base_fee":"1"}}"#,
+                    RuntimeCosts::default().transaction - 1
+                ),
+                "(one transaction)",
             ),
         ] {
             let err = Genesis::from_json(&json).unwrap_err().to_string();

@@ -69,10 +69,10 @@ const ADD: &str = r#"(module
 
 #[test]
 fn straight_line_gas_is_exact() {
-    // instantiation 1000 + 1 page * 200                                 = 1200
-    // segment: 5 consts * 1 + i32.add 1 + i32.store 2 + call 8           =   16
-    // set_return: 60 + 3 per started 32-byte word (4 bytes -> 1 word)     =   63
-    let e = assert_exact_boundary(ADD, &[], 1279);
+    // instantiation 7572 + 1 page * 319077 + 4 code words * 2            = 326657
+    // segment: 5 consts * 1 + i32.add 1 + i32.store 21 + call 31          =     58
+    // set_return: 449 + 7 per started 32-byte word (4 bytes -> 1 word)    =    456
+    let e = assert_exact_boundary(ADD, &[], 327_171);
     assert_eq!(e.outcome, returns_u32(42));
 }
 
@@ -90,12 +90,12 @@ const SUM_LOOP: &str = r#"(module
 
 #[test]
 fn loop_gas_is_exact() {
-    // instantiation                                                      = 1200
-    // before the loop: i32.const + local.set                             =    2
-    // loop body, 10 iterations: 8 local/const/int ops + br_if, 10 each   =  100
-    // after the loop: 2 consts + local.get + store 2 + 2 consts + call 8  =   14
-    // set_return                                                         =   63
-    let e = assert_exact_boundary(SUM_LOOP, &[], 1379);
+    // instantiation (5 code words)                                        = 326659
+    // before the loop: i32.const + local.set                               =      2
+    // loop body, 10 iterations: 9 local/const/int ops + br_if 18, 27 each  =    270
+    // after the loop: 3 consts + local.get + store 21 + call 31             =     56
+    // set_return                                                           =    456
+    let e = assert_exact_boundary(SUM_LOOP, &[], 327_443);
     assert_eq!(e.outcome, returns_u32(55));
 }
 
@@ -115,14 +115,14 @@ const NESTED_LOOPS: &str = r#"(module
 
 #[test]
 fn nested_loop_gas_is_exact() {
-    // instantiation                                                   = 1200
-    // before the outer loop: const + local.set                        =    2
-    // outer iteration start, 3 times: const + local.set               =    6
-    // inner iteration, 12 times: 8 local/const/int ops + br_if        =  108
-    // outer iteration end, 3 times: 4 local/const/int ops + br_if     =   15
-    // after the loops: const, local.get, store 2, 2 consts, call 8     =   14
-    // set_return                                                      =   63
-    let e = assert_exact_boundary(NESTED_LOOPS, &[], 1408);
+    // instantiation (6 code words)                                      = 326661
+    // before the outer loop: const + local.set                           =      2
+    // outer iteration start, 3 times: const + local.set                  =      6
+    // inner iteration, 12 times: 8 local/const/int ops + br_if 18        =    312
+    // outer iteration end, 3 times: 4 local/const/int ops + br_if 18     =     66
+    // after the loops: const, local.get, store 21, 2 consts, call 31      =     56
+    // set_return                                                         =    456
+    let e = assert_exact_boundary(NESTED_LOOPS, &[], 327_559);
     assert_eq!(e.outcome, returns_u32(12));
 }
 
@@ -136,39 +136,42 @@ fn loop_left_through_br_table_gas_is_exact() {
           (loop $l
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
             (br_table $l $done (i32.eqz (local.get $j)))))))"#;
-    // instantiation 1000 (no memory); const + local.set = 2;
-    // 5 iterations of get, const, sub, set, get, eqz (1 each) + br_table 4 = 10
-    assert_exact_boundary(wat, &[], 1000 + 2 + 50);
+    // instantiation 7572 (no memory) + 3 code words * 2 = 7578; const + local.set = 2;
+    // 5 iterations of get, const, sub, set, get, eqz (1 each) + br_table 47 = 53
+    assert_exact_boundary(wat, &[], 7578 + 2 + 5 * 53);
 }
 
 #[test]
 fn branch_to_the_function_label_is_charged_like_a_return() {
-    // `br 0` at function level returns: instantiation 1000 + const, drop, br = 1003.
+    // `br 0` at function level returns: instantiation 7572 + 2 code words * 2, then const 1,
+    // drop 1, br 18.
     let wat = r#"(module (func (export "call") (drop (i32.const 1)) (br 0)))"#;
-    assert_exact_boundary(wat, &[], 1003);
+    assert_exact_boundary(wat, &[], 7576 + 20);
 }
 
 #[test]
 fn multi_value_function_returning_through_a_branch_is_charged() {
-    // $pair: 2 local.get + br = 3; entry: const + call 8 = 9, then 2 drops = 2.
+    // Instantiation 7572 + 3 code words * 2 = 7578. $pair: 2 local.get + br 18 = 20; entry:
+    // const + call 31 = 32, then 2 drops = 2.
     let wat = r#"(module
       (func $pair (param i32) (result i32 i32) (local.get 0) (local.get 0) (br 0))
       (func (export "call") (call $pair (i32.const 7)) (drop) (drop)))"#;
-    assert_exact_boundary(wat, &[], 1000 + 3 + 9 + 2);
+    assert_exact_boundary(wat, &[], 7578 + 20 + 32 + 2);
 }
 
 #[test]
 fn out_of_gas_inside_a_loop_uses_the_whole_limit() {
-    let e = run(SUM_LOOP, &[], 1250);
+    // The loop starts after 326661 gas and its 10 iterations take 270.
+    let e = run(SUM_LOOP, &[], 326_800);
     assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
-    assert_eq!(e.gas_used, 1250);
+    assert_eq!(e.gas_used, 326_800);
 }
 
 #[test]
 fn limit_below_instantiation_cost_is_out_of_gas() {
-    let e = run(ADD, &[], 1199);
+    let e = run(ADD, &[], 326_656);
     assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
-    assert_eq!(e.gas_used, 1199);
+    assert_eq!(e.gas_used, 326_656);
 }
 
 const ECHO: &str = r#"(module
@@ -183,23 +186,23 @@ const ECHO: &str = r#"(module
 
 #[test]
 fn host_functions_charge_per_word() {
-    // instantiation 1200
-    // segment 1: call 8                                          -> 8;   input_size 40
-    // segment 2: local.set, 2 consts, local.get, call 8 = 12     -> 12;  input_read 60 + 3 * 3 words (70 bytes)
-    // segment 3: const, local.get, call 8 = 10                   -> 10;  set_return 60 + 3 * 3
+    // instantiation (6 code words) 326661
+    // segment 1: call 31                                          -> 31;  input_size 325
+    // segment 2: local.set, 2 consts, local.get, call 31 = 35     -> 35;  input_read 383 + 7 * 3 words (70 bytes)
+    // segment 3: const, local.get, call 31 = 33                   -> 33;  set_return 449 + 7 * 3
     let input = vec![7u8; 70];
-    let e = assert_exact_boundary(ECHO, &input, 1200 + 8 + 40 + 12 + 69 + 10 + 69);
+    let e = assert_exact_boundary(ECHO, &input, 326_661 + 31 + 325 + 35 + 404 + 33 + 470);
     assert_eq!(e.outcome, Outcome::Success { return_data: input });
     let host = |calls, gas| HostGas { calls, gas };
     assert_eq!(
         e.breakdown,
         GasBreakdown {
-            instantiation: 1200,
-            instructions: 8 + 12 + 10,
+            instantiation: 326_661,
+            instructions: 31 + 35 + 33,
             host: [
-                (HostFn::InputSize, host(1, 40)),
-                (HostFn::InputRead, host(1, 69)),
-                (HostFn::SetReturn, host(1, 69)),
+                (HostFn::InputSize, host(1, 325)),
+                (HostFn::InputRead, host(1, 404)),
+                (HostFn::SetReturn, host(1, 470)),
             ]
             .into_iter()
             .collect(),
@@ -215,15 +218,16 @@ const REVERT: &str = r#"(module
 
 #[test]
 fn revert_returns_data_and_charges_only_what_was_used() {
-    // instantiation 1200 + 1 data word * 2; segment 2 consts + call 8; revert 60 + 3
-    let e = run(REVERT, &[], 100_000);
+    // instantiation 7572 + 1 page * 319077 + 4 code words * 2 + 1 data word * 2 = 326659;
+    // segment 2 consts + call 31; revert 14619 + 12
+    let e = run(REVERT, &[], 1_000_000);
     assert_eq!(
         e.outcome,
         Outcome::Revert {
             data: b"nope".to_vec()
         }
     );
-    assert_eq!(e.gas_used, 1202 + 10 + 63);
+    assert_eq!(e.gas_used, 326_659 + 33 + 14_631);
 }
 
 #[test]
@@ -266,7 +270,7 @@ fn memory_grow_is_capped_and_charged_per_page() {
         (i32.store (i32.const 4) (memory.grow (i32.const 1)))
         (i32.store (i32.const 8) (memory.size))
         (call $ret (i32.const 0) (i32.const 12))))"#;
-    let e = run(wat, &[], 10_000_000);
+    let e = run(wat, &[], 100_000_000);
     let mut expected = Vec::new();
     for v in [1i32, -1, 256] {
         expected.extend_from_slice(&v.to_le_bytes());
@@ -277,11 +281,11 @@ fn memory_grow_is_capped_and_charged_per_page() {
             return_data: expected
         }
     );
-    // instantiation 1200
-    // segment: 7 consts, 2 grows at base 100, 3 stores at 2, memory.size 2, call 8 = 223
-    // pages grown: 255 * 2000                                             = 510000
-    // set_return (12 bytes, 1 word)                                       = 63
-    assert_eq!(e.gas_used, 1200 + 223 + 510_000 + 63);
+    // instantiation (4 code words)                                           = 326657
+    // segment: 7 consts, 2 grows at base 405, 3 stores at 21, memory.size 1, call 31 = 912
+    // pages grown: 255 * 363686                                              = 92739930
+    // set_return (12 bytes, 1 word)                                          = 456
+    assert_eq!(e.gas_used, 326_657 + 912 + 92_739_930 + 456);
 }
 
 #[test]
@@ -297,8 +301,8 @@ fn memory_grow_bomb_runs_out_of_gas() {
 fn memory_grow_charge_is_checked_before_growing() {
     let wat = r#"(module (memory (export "memory") 1)
       (func (export "call") (drop (memory.grow (i32.const 200)))))"#;
-    // 200 pages cost 400000 gas; 100000 cannot pay for them.
-    let e = run(wat, &[], 100_000);
+    // 200 pages cost 72737200 gas; 10000000 pays for instantiation, not for them.
+    let e = run(wat, &[], 10_000_000);
     assert_eq!(trap_kind(&e), &TrapKind::OutOfGas);
 }
 
@@ -306,8 +310,9 @@ fn memory_grow_charge_is_checked_before_growing() {
 fn bulk_memory_is_charged_per_word() {
     let wat = r#"(module (memory (export "memory") 1)
       (func (export "call") (memory.fill (i32.const 0) (i32.const 7) (i32.const 1000))))"#;
-    // instantiation 1200; segment: 3 consts + fill base 10 = 13; 1000 bytes = 32 words * 2 = 64
-    assert_exact_boundary(wat, &[], 1200 + 13 + 64);
+    // instantiation (2 code words) 326653; segment: 3 consts + fill base 39 = 42;
+    // 1000 bytes = 32 words * 52 = 1664
+    assert_exact_boundary(wat, &[], 326_653 + 42 + 1664);
 }
 
 #[test]
@@ -465,9 +470,10 @@ fn gas_left_sees_every_charge_before_it() {
       (func (export "call")
         (i64.store (i32.const 0) (call $gas))
         (call $ret (i32.const 0) (i32.const 8))))"#;
-    let e = run(wat, &[], 10_000);
-    // Before gas_left returns: instantiation 1200, segment (const, call 8) = 9, gas_left 40.
-    let expected = 10_000u64 - 1200 - 9 - 40;
+    let e = run(wat, &[], 1_000_000);
+    // Before gas_left returns: instantiation (5 code words) 326659, segment (const, call 31)
+    // = 32, gas_left 410.
+    let expected = 1_000_000u64 - 326_659 - 32 - 410;
     assert_eq!(
         e.outcome,
         Outcome::Success {
@@ -514,12 +520,12 @@ fn out_of_bounds_host_arguments_trap_cleanly() {
               (memory (export "memory") 1)
               (func (export "call") {body}))"#
         );
-        let e = run(&wat, &[], 100_000);
+        let e = run(&wat, &[], 1_000_000);
         match trap_kind(&e) {
             TrapKind::HostArgument { function: f, .. } => assert_eq!(*f, function, "{body}"),
             other => panic!("{body}: {other:?}"),
         }
-        assert_eq!(e.gas_used, 100_000);
+        assert_eq!(e.gas_used, 1_000_000);
     }
 }
 
@@ -566,9 +572,9 @@ fn wasm_traps_are_typed() {
     ];
     for (body, kind) in cases {
         let wat = format!(r#"(module (memory (export "memory") 1) (func (export "call") {body}))"#);
-        let e = run(&wat, &[], 50_000);
+        let e = run(&wat, &[], 1_000_000);
         assert_eq!(trap_kind(&e), &kind, "{body}");
-        assert_eq!(e.gas_used, 50_000);
+        assert_eq!(e.gas_used, 1_000_000);
     }
 }
 
@@ -593,7 +599,7 @@ fn storage_and_logs_reach_the_host() {
         (call $sload (i32.const 0) (i32.const 64))
         (call $log (i32.const 0) (i32.const 1) (i32.const 64) (i32.const 32))
         (call $ret (i32.const 64) (i32.const 32))))"#;
-    let (e, host) = run_with(&vm(), wat, &[], 1_000_000);
+    let (e, host) = run_with(&vm(), wat, &[], 10_000_000);
     let mut key = [0u8; 32];
     key[31] = 1;
     let mut value = [0u8; 32];
@@ -614,8 +620,8 @@ fn storage_and_logs_reach_the_host() {
 fn same_run_twice_is_identical() {
     let vm = vm();
     for wat in [ADD, SUM_LOOP, REVERT] {
-        let a = run_with(&vm, wat, &[], 5_000);
-        let b = run_with(&vm, wat, &[], 5_000);
+        let a = run_with(&vm, wat, &[], 1_000_000);
+        let b = run_with(&vm, wat, &[], 1_000_000);
         assert_eq!(a.0, b.0);
         assert_eq!(a.1.storage, b.1.storage);
     }
@@ -634,11 +640,11 @@ fn serialized_modules_run_identically_after_reload() {
     let reloaded = unsafe { second.deserialize(&bytes) }.unwrap();
     assert_eq!(reloaded.code_hash(), module.code_hash());
     let a = first
-        .execute(&module, "call", vec![], 5_000, ScratchHost::default())
+        .execute(&module, "call", vec![], 1_000_000, ScratchHost::default())
         .ok()
         .unwrap();
     let b = second
-        .execute(&reloaded, "call", vec![], 5_000, ScratchHost::default())
+        .execute(&reloaded, "call", vec![], 1_000_000, ScratchHost::default())
         .ok()
         .unwrap();
     assert_eq!(a.execution, b.execution);

@@ -13,7 +13,9 @@ pub const CHAIN_ID: u64 = 1337;
 pub const BASE_FEE: u64 = 7;
 pub const MAX_FEE: u64 = 100;
 pub const PRIORITY_FEE: u64 = 2;
-pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
+pub const BLOCK_GAS_LIMIT: u64 = 100_000_000_000;
+/// Gas limit of the transactions `deploy_probe` and `send` make: room for any of them.
+pub const TX_GAS: u64 = 2_000_000_000;
 pub const PRODUCER: H160 = H160([0xfe; 20]);
 
 pub fn addr(n: u8) -> H160 {
@@ -69,7 +71,7 @@ pub fn deploy_probe(rt: &mut Runtime<MemoryStore>, sender: H160, nonce: u64) -> 
     let mut b = block(1);
     let data = DeployPayload::encode(&probe_code(), &[]);
     let receipt = rt
-        .transact(&mut b, sender, &tx(nonce, None, 0, data, 5_000_000))
+        .transact(&mut b, sender, &tx(nonce, None, 0, data, TX_GAS))
         .unwrap();
     assert!(receipt.status.is_success(), "{receipt:?}");
     receipt.contract_address.expect("created")
@@ -85,7 +87,7 @@ pub fn send(
     data: Vec<u8>,
 ) -> Receipt {
     let mut b = block(2);
-    rt.transact(&mut b, sender, &tx(nonce, Some(to), value, data, 5_000_000))
+    rt.transact(&mut b, sender, &tx(nonce, Some(to), value, data, TX_GAS))
         .unwrap()
 }
 

@@ -8,8 +8,8 @@ use thiserror::Error;
 pub const DEFAULT_MAX_TXS: usize = 4096;
 /// Default of [`PoolConfig::max_per_sender`].
 pub const DEFAULT_MAX_PER_SENDER: usize = 64;
-/// Default of [`PoolConfig::block_gas_limit`].
-pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 30_000_000;
+/// Default of [`PoolConfig::block_gas_limit`] (the dev chain's block gas limit).
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = crate::chain::genesis::DEV_GAS_LIMIT;
 /// Default of [`PoolConfig::price_bump_percent`].
 pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
 

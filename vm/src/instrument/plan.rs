@@ -178,29 +178,34 @@ mod tests {
     fn br_if_loop_is_charged_on_its_back_edge() {
         // ops: 0 i32.const, 1 local.set, 2 loop, 3 local.get, 4 br_if 0, 5 end, 6 end
         let ops = ops_of("(module (func (local i32) (local.set 0 (i32.const 3)) (loop (br_if 0 (local.get 0)))))");
-        let plan = plan(&ops, &GasSchedule::default());
-        // Entry segment pays for the first iteration too: 2 + (local.get 1 + br_if 1).
+        let schedule = GasSchedule::default();
+        let c = &schedule.operators;
+        let plan = plan(&ops, &schedule);
+        // Entry segment pays for the first iteration too: const, local.set, loop, then the
+        // iteration (local.get, br_if).
+        let iteration = c.local + c.branch;
         assert_eq!(
             plan.segments[0],
             Some(Segment {
-                cost: 4,
+                cost: c.constant + c.local + c.structure + iteration,
                 check: false
             })
         );
         assert_eq!(plan.segments[3], None);
-        assert_eq!(plan.back_edges[4], Some(2));
+        assert_eq!(plan.back_edges[4], Some(iteration));
         assert_eq!(plan.back_edges.iter().filter(|b| b.is_some()).count(), 1);
     }
 
     #[test]
     fn br_table_loop_keeps_its_header_charge() {
         let ops = ops_of("(module (func (loop (br_table 0 0 (i32.const 1)))))");
-        let plan = plan(&ops, &GasSchedule::default());
+        let schedule = GasSchedule::default();
+        let plan = plan(&ops, &schedule);
         // ops: 0 loop, 1 i32.const, 2 br_table, 3 end, 4 end
         assert_eq!(
             plan.segments[1],
             Some(Segment {
-                cost: 5,
+                cost: schedule.operators.constant + schedule.operators.branch_table,
                 check: true
             })
         );
