@@ -6,3 +6,4 @@
 
 pub mod chain;
 pub mod cli;
+pub mod node;

@@ -1,5 +1,6 @@
 //! The [`Runtime`]: the VM, the gas costs and the world state, executing transactions with
-//! EIP-1559 fee accounting ([`Runtime::transact`]) and read-only calls ([`Runtime::view`]).
+//! EIP-1559 fee accounting ([`Runtime::transact`]), rolled-back simulations of them
+//! ([`Runtime::simulate`]) and read-only calls ([`Runtime::view`]).
 //!
 //! A transaction is validated against the state first ([`TxError`]: nothing changes if it is
 //! invalid). Then the sender prepays `gas_limit * effective_gas_price` and its nonce is bumped;
@@ -161,12 +162,42 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         env.block = block_info(&block.env);
         let start = env.state.checkpoint();
         let (mut env, result) = execute(env, block, sender, tx);
-        if result.is_err() {
-            env.state.revert_to(start);
-            env.state.finish_transaction();
-        }
+        let result = match result {
+            Ok(mut receipt) => {
+                receipt.logs = env.state.finish_transaction();
+                Ok(receipt)
+            }
+            Err(e) => {
+                env.state.revert_to(start);
+                env.state.finish_transaction();
+                Err(e)
+            }
+        };
         self.env = Some(env);
         result
+    }
+
+    /// Validates and executes `tx` exactly as [`Runtime::transact`] does, then rolls back
+    /// everything it did (state, fees, nonce): what `eth_call` with a full transaction and
+    /// `eth_estimateGas` need. `block` still receives the transaction's gas and fees.
+    pub fn simulate(
+        &mut self,
+        block: &mut BlockContext,
+        sender: H160,
+        tx: &Transaction,
+    ) -> Result<Receipt, ExecError> {
+        let mut env = self.env.take().expect("runtime holds its environment");
+        env.block = block_info(&block.env);
+        let start = env.state.checkpoint();
+        let (mut env, result) = execute(env, block, sender, tx);
+        let logs = env.state.logs().to_vec();
+        env.state.revert_to(start);
+        env.state.finish_transaction();
+        self.env = Some(env);
+        result.map(|mut receipt| {
+            receipt.logs = logs;
+            receipt
+        })
     }
 
     /// Runs a call without a transaction (no nonce, no fees) and rolls back everything it did,
@@ -369,7 +400,6 @@ fn settle<S: NodeStore + Clone + 'static>(
         env.state.add_balance(&block.env.producer, tip)?;
     }
     let burned = U256::from(gas_used) * base_fee;
-    let logs = env.state.finish_transaction();
     block.gas_used += gas_used;
     block.burned += burned;
     let success = result.status.is_success();
@@ -377,8 +407,9 @@ fn settle<S: NodeStore + Clone + 'static>(
         status: result.status,
         gas_used,
         cumulative_gas_used: block.gas_used,
-        // A failed message's logs were rolled back with its checkpoint.
-        logs,
+        // Filled in by the caller when it ends the transaction (a failed message's logs
+        // were already rolled back with its checkpoint).
+        logs: Vec::new(),
         output: result.output,
         contract_address: created.filter(|_| success),
         effective_gas_price: price,
