@@ -81,13 +81,20 @@ pub fn run(args: NodeArgs) -> Result<ExitCode, CliError> {
         limits: RpcLimits::default(),
     };
     let node = Node::start(config)?;
+    let signals = node.shutdown_signals()?;
     let data = if args.in_memory {
         "in memory".to_string()
     } else {
         args.data_dir.display().to_string()
     };
-    println!("{}", banner(&genesis, &node.url(), mining, &data));
-    node.wait_for_shutdown_signal();
+    // A closed stdout (a supervisor that stopped reading) must not stop the node.
+    let mut stdout = std::io::stdout();
+    let _ = std::io::Write::write_all(
+        &mut stdout,
+        banner(&genesis, &node.url(), mining, &data).as_bytes(),
+    );
+    let _ = std::io::Write::flush(&mut stdout);
+    node.wait_for(signals);
     tracing::info!("shutting down");
     node.stop();
     Ok(ExitCode::SUCCESS)

@@ -178,9 +178,16 @@ impl Node {
         &self.chain
     }
 
-    /// Blocks until SIGINT or SIGTERM.
-    pub fn wait_for_shutdown_signal(&self) {
-        self.runtime.block_on(shutdown_signal());
+    /// Starts listening for SIGINT and SIGTERM: from now on they are caught (call this before
+    /// telling anyone the node is up, so a signal sent at once does not kill it).
+    pub fn shutdown_signals(&self) -> Result<ShutdownSignals, NodeError> {
+        let _context = self.runtime.enter();
+        ShutdownSignals::listen().map_err(NodeError::Runtime)
+    }
+
+    /// Blocks until one of `signals` arrives.
+    pub fn wait_for(&self, signals: ShutdownSignals) {
+        self.runtime.block_on(signals.recv());
     }
 
     /// Stops serving and mining and closes the database.
@@ -216,26 +223,39 @@ async fn mine_on_timer(chain: Arc<Mutex<Chain>>) {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment this is created.
+pub struct ShutdownSignals {
     #[cfg(unix)]
-    {
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    #[cfg(unix)]
+    fn listen() -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+        Ok(ShutdownSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> std::io::Result<Self> {
+        Ok(ShutdownSignals {})
+    }
+
+    #[cfg(unix)]
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
+
     #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

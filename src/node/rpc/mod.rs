@@ -160,3 +160,25 @@ fn read_state<T>(
         read(&mut state).map_err(internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_method_name_is_served_once() {
+        let mut names: Vec<&str> = method_names().collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+        for expected in [
+            "eth_getProof",
+            "eth_feeHistory",
+            "evm_mine",
+            "tally_gasSchedule",
+        ] {
+            assert!(names.contains(&expected), "{expected}");
+        }
+    }
+}
