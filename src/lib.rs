@@ -6,4 +6,5 @@
 
 pub mod chain;
 pub mod cli;
+pub mod eth;
 pub mod node;

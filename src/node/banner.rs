@@ -21,7 +21,7 @@ pub fn banner(genesis: &Genesis, url: &str, mining: MiningMode, data: &str) -> S
             .accounts
             .get(address)
             .map_or(U256::zero(), |a| a.balance);
-        let checksummed = crate::node::rpc::convert::address(*address);
+        let checksummed = crate::eth::address(*address);
         let _ = writeln!(out, "({i}) {checksummed} ({} ETH)", format_ether(balance));
     }
     let _ = writeln!(out, "\nPrivate keys\n==================");
@@ -81,7 +81,7 @@ mod tests {
             assert!(text.contains(key), "{key} missing");
         }
         for (_, address) in dev_accounts() {
-            let checksummed = crate::node::rpc::convert::address(address);
+            let checksummed = crate::eth::address(address);
             assert!(
                 text.contains(&format!("{checksummed} (10000 ETH)")),
                 "{checksummed}"

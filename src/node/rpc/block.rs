@@ -8,11 +8,12 @@ use jsonrpsee::types::Params;
 use serde_json::Value;
 use tally_runtime::U256;
 
-use super::convert::{self, b256, from_b256, u128_saturating, TxLocation};
+use super::convert::{self, u128_saturating, TxLocation};
 use super::{internal, json, number_of_tag, Method, NodeState, RpcError};
 use crate::chain::sequencer::Chain;
 use crate::chain::store::Block;
 use crate::chain::tx::SignedTransaction;
+use crate::eth::{b256, from_b256};
 
 pub const METHODS: &[(&str, Method)] = &[
     ("eth_getBlockByNumber", block_by_number),

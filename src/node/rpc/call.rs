@@ -11,12 +11,11 @@ use tally_runtime::exec::{BlockContext, ExecError, Receipt, Status};
 use tally_runtime::tx::{BlockEnv, Transaction};
 use tally_runtime::{H160, U256};
 
-use super::convert::{b256, from_address, from_u256};
-use super::error::revert_reason;
 use super::eth::SUGGESTED_TIP;
 use super::{block_number, internal, json, quantity, Method, NodeState, RpcError};
 use crate::chain::sequencer::Chain;
 use crate::chain::tx::SignedTransaction;
+use crate::eth::{b256, from_address, from_u256, revert_reason};
 use crate::node::logging::mined_by;
 
 pub const METHODS: &[(&str, Method)] = &[

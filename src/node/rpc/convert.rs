@@ -6,39 +6,16 @@ use alloy_consensus::{
     Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Signed, TxEip1559,
     TxEnvelope, EMPTY_OMMER_ROOT_HASH,
 };
-use alloy_primitives::{Address, Bloom as AlloyBloom, Bytes, LogData, Signature, TxKind, B256};
+use alloy_primitives::{Bloom as AlloyBloom, Bytes, LogData, Signature, TxKind};
 use alloy_rpc_types_eth as rpc;
 use tally_runtime::state::Log;
 use tally_runtime::tx::Transaction;
-use tally_runtime::{H160, H256, U256};
+use tally_runtime::{H256, U256};
 
 use crate::chain::block::Header;
 use crate::chain::store::{ReceiptStatus, StoredReceipt};
 use crate::chain::tx::SignedTransaction;
-
-pub fn address(a: H160) -> Address {
-    Address::from(a.0)
-}
-
-pub fn from_address(a: Address) -> H160 {
-    H160(a.0 .0)
-}
-
-pub fn b256(h: H256) -> B256 {
-    B256::from(h.0)
-}
-
-pub fn from_b256(h: B256) -> H256 {
-    H256(h.0)
-}
-
-pub fn u256(v: U256) -> alloy_primitives::U256 {
-    alloy_primitives::U256::from_be_bytes(v.to_big_endian())
-}
-
-pub fn from_u256(v: alloy_primitives::U256) -> U256 {
-    U256::from_big_endian(&v.to_be_bytes::<32>())
-}
+use crate::eth::{address, b256, u256};
 
 /// `v` as a `u128` (the JSON-RPC types' width for gas prices), saturating.
 pub fn u128_saturating(v: U256) -> u128 {

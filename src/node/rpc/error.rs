@@ -101,16 +101,3 @@ impl From<RpcError> for ErrorObjectOwned {
         }
     }
 }
-
-/// The reason of Solidity's `Error(string)` revert data, if `data` is one.
-pub fn revert_reason(data: &[u8]) -> Option<String> {
-    use alloy_dyn_abi::{DynSolType, DynSolValue};
-    let body = data.strip_prefix(&[0x08, 0xc3, 0x79, 0xa0])?;
-    let decoded = DynSolType::Tuple(vec![DynSolType::String])
-        .abi_decode_params(body)
-        .ok()?;
-    match decoded.as_tuple()? {
-        [DynSolValue::String(reason)] => Some(reason.clone()),
-        _ => None,
-    }
-}

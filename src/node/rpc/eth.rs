@@ -12,8 +12,8 @@ use tally_runtime::state::{WorldState, EMPTY_CODE_HASH};
 use tally_runtime::trie::EMPTY_ROOT;
 use tally_runtime::{H256, U256};
 
-use super::convert::{address, b256, from_address, from_b256, u256};
 use super::{block_number, internal, json, quantity, read_state, Method, NodeState, RpcError};
+use crate::eth::{address, b256, from_address, from_b256, u256};
 
 /// The priority fee the node suggests, in wei (1 gwei, as anvil suggests).
 pub const SUGGESTED_TIP: u64 = 1_000_000_000;

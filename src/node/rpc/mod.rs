@@ -126,7 +126,7 @@ fn block_number(chain: &Chain, id: Option<BlockId>) -> Result<u64, RpcError> {
         Some(BlockId::Number(tag)) => number_of_tag(chain, tag),
         Some(BlockId::Hash(hash)) => chain
             .store()
-            .block_number(&convert::from_b256(hash.block_hash))
+            .block_number(&crate::eth::from_b256(hash.block_hash))
             .map_err(internal)?
             .ok_or_else(|| RpcError::NotFound(format!("no block with hash {}", hash.block_hash))),
     }
