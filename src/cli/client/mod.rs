@@ -27,7 +27,8 @@ pub struct ClientArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds to wait for the node: for each request, and for a transaction's receipt.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 }
 
