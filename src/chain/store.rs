@@ -266,6 +266,12 @@ impl NodeStore for StateStore {
             StateStore::Redb(s) => s.prune(keep_from),
         }
     }
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
+        match self {
+            StateStore::Memory(s) => s.rewind(to_version),
+            StateStore::Redb(s) => s.rewind(to_version),
+        }
+    }
 }
 
 #[derive(Default)]
