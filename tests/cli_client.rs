@@ -1,13 +1,16 @@
-//! The client commands (`deploy`, `send`, `call`, `receipt`, `balance`, `logs`) end to end: the
+//! The client commands (`deploy`, `send`, `call`, `receipt`, `balance`, `logs`, `trace`) end to end: the
 //! `tally` binary against a node started in this process, with exact gas, decoded values and
 //! events, and the exit statuses and messages of bad input, reverts and an unreachable node.
 
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use tally::chain::sequencer::{ChainConfig, MiningMode};
+use tally::chain::sequencer::MiningMode;
 use tally::chain::tx::{dev_accounts, DEV_KEYS};
-use tally::node::{Node, NodeConfig};
+
+mod support;
+
+use support::node::start as start_node;
 
 const TOKEN: &str = "contracts/build/token.wasm";
 const CONSTRUCTOR: &str = "constructor(string,string,uint8)";
@@ -16,20 +19,6 @@ const TOKEN_ADDRESS: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const TRANSFER: &str = "Transfer(address indexed from,address indexed to,uint256 value)";
 /// keccak-256 of `Transfer(address,address,uint256)`.
 const TRANSFER_TOPIC: &str = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
-
-/// A node in memory on a free port, mining as told.
-fn start_node(mining: MiningMode) -> Node {
-    Node::start(NodeConfig {
-        addr: "127.0.0.1:0".parse().expect("a socket address"),
-        data_dir: None,
-        chain: ChainConfig {
-            mining,
-            ..ChainConfig::default()
-        },
-        ..NodeConfig::default()
-    })
-    .expect("the node starts")
-}
 
 /// The development accounts' addresses, checksummed.
 fn dev(i: usize) -> String {
@@ -504,5 +493,30 @@ fn a_transaction_not_mined_in_time_is_reported() {
     let err = stderr(&out);
     assert!(err.starts_with("error: transaction 0x"), "{err}");
     assert!(err.ends_with(" was not mined within 1 s\n"), "{err}");
+    node.stop();
+}
+
+#[test]
+fn trace_prints_the_call_tree_with_each_frames_own_gas() {
+    let node = start_node(MiningMode::OnDemand);
+    let url = node.url();
+    deploy_token(&url);
+    let minted = mint(&url, &dev(1), "1000");
+    let hash = minted["transactionHash"].as_str().unwrap();
+    let out = tally(&url, &["trace", hash]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let first = text.lines().next().unwrap();
+    // The mint's execution gas: its 85,536 less the 21,584 intrinsic.
+    assert!(first.starts_with("[63952/"), "{text}");
+    assert!(
+        first.contains(&format!("CALL {} -> {TOKEN_ADDRESS}", dev(0))),
+        "{text}"
+    );
+    assert!(first.ends_with(": success"), "{text}");
+    assert!(text.contains("storage_write 2x"), "{text}");
+    let json = ok_json(&tally(&url, &["trace", hash, "--json"]));
+    assert_eq!(json["gasUsed"], json!("0xf9d0"));
+    assert_eq!(json["calls"], json!([]));
     node.stop();
 }

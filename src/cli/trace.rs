@@ -37,8 +37,29 @@ struct Frame {
     status: String,
     #[serde(default)]
     output: Bytes,
+    /// The revert reason, when the revert data is Solidity's `Error(string)`.
+    #[serde(default)]
+    reason: Option<String>,
+    /// The frame's own gas: `{instantiation, instructions, host: {name: {calls, gas}}}`.
+    #[serde(default)]
+    gas: Option<OwnGas>,
     #[serde(default)]
     calls: Vec<Frame>,
+}
+
+/// A frame's own gas, children excluded.
+#[derive(Debug, Deserialize)]
+struct OwnGas {
+    instantiation: u64,
+    instructions: u64,
+    /// By host function name, sorted.
+    host: std::collections::BTreeMap<String, HostGas>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HostGas {
+    calls: u64,
+    gas: u64,
 }
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, CliError> {
@@ -68,6 +89,21 @@ fn tree(frame: &Frame, depth: usize) -> String {
     text.push_str(&format!("{indent}    input  {}\n", bytes(&frame.input)));
     if !frame.output.is_empty() {
         text.push_str(&format!("{indent}    output {}\n", bytes(&frame.output)));
+    }
+    if let Some(reason) = &frame.reason {
+        text.push_str(&format!("{indent}    reason {reason}\n"));
+    }
+    if let Some(gas) = &frame.gas {
+        let mut parts = vec![
+            format!("instantiation {}", gas.instantiation),
+            format!("instructions {}", gas.instructions),
+        ];
+        parts.extend(
+            gas.host
+                .iter()
+                .map(|(name, h)| format!("{name} {}x {}", h.calls, h.gas)),
+        );
+        text.push_str(&format!("{indent}    gas    {}\n", parts.join(", ")));
     }
     for call in &frame.calls {
         text.push_str(&tree(call, depth + 1));

@@ -14,6 +14,8 @@ use tally::node::{Node, NodeConfig, RpcLimits};
 use tally_runtime::tx::Transaction;
 use tally_runtime::{H160, U256};
 
+pub use super::dev;
+
 pub const TOKEN: &[u8] = include_bytes!("../../contracts/build/token.wasm");
 
 /// An in-memory node on a free port.
@@ -96,10 +98,6 @@ pub fn big(v: &Value) -> U256 {
 
 pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
-}
-
-pub fn dev(i: usize) -> H160 {
-    dev_accounts()[i].1
 }
 
 pub fn addr(a: H160) -> String {

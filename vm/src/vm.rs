@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use thiserror::Error;
 use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
-use crate::engine_config::engine_config;
+use crate::engine_config::{engine_config_for, Compiler};
 use crate::exec::Ctx;
 use crate::gas::{GasSchedule, Linear, ScheduleError};
 use crate::host::Host;
@@ -106,20 +106,26 @@ pub struct Vm<H: Host> {
     cache: Mutex<HashMap<CacheKey, Arc<CompiledModule<H>>>>,
 }
 
-/// The process-wide engine for a set of module limits: VMs with the same limits share one
-/// engine (and so one pooling allocator and one code registry), as wasmtime intends.
-fn shared_engine(limits: &ModuleLimits) -> Result<Engine, VmError> {
-    static ENGINES: OnceLock<Mutex<Vec<(ModuleLimits, Engine)>>> = OnceLock::new();
+/// The process-wide engine for a set of module limits and a compiler: VMs with the same limits
+/// and compiler share one engine (and so one pooling allocator and one code registry), as
+/// wasmtime intends.
+fn shared_engine(limits: &ModuleLimits, compiler: Compiler) -> Result<Engine, VmError> {
+    type Engines = Vec<(ModuleLimits, Compiler, Engine)>;
+    static ENGINES: OnceLock<Mutex<Engines>> = OnceLock::new();
     let mut engines = ENGINES
         .get_or_init(Default::default)
         .lock()
         // Only pushes happen under the lock, so a poisoned list is still consistent.
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, engine)) = engines.iter().find(|(l, _)| l == limits) {
+    if let Some((_, _, engine)) = engines
+        .iter()
+        .find(|(l, c, _)| l == limits && *c == compiler)
+    {
         return Ok(engine.clone());
     }
-    let engine = Engine::new(&engine_config(limits, true)).map_err(VmError::engine)?;
-    engines.push((limits.clone(), engine.clone()));
+    let config = engine_config_for(limits, true, compiler);
+    let engine = Engine::new(&config).map_err(VmError::engine)?;
+    engines.push((limits.clone(), compiler, engine.clone()));
     Ok(engine)
 }
 
@@ -129,10 +135,16 @@ const ARTIFACT_VERSION: u32 = 1;
 const ARTIFACT_HEADER: usize = 8 + 4 + 32 + 32 + 8 + 32;
 
 impl<H: Host> Vm<H> {
-    /// Creates a VM. VMs with the same module limits share one wasmtime engine per process.
+    /// Creates a VM that compiles with Cranelift. VMs with the same module limits share one
+    /// wasmtime engine per process.
     pub fn new(config: VmConfig) -> Result<Self, VmError> {
+        Self::with_compiler(config, Compiler::Cranelift)
+    }
+
+    /// Creates a VM that compiles with `compiler`; outcomes and gas do not depend on it.
+    pub fn with_compiler(config: VmConfig, compiler: Compiler) -> Result<Self, VmError> {
         config.schedule.check()?;
-        let engine = shared_engine(&config.module_limits)?;
+        let engine = shared_engine(&config.module_limits, compiler)?;
         let mut linker = Linker::new(&engine);
         crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
         let schedule_hash = config.schedule.hash();

@@ -519,6 +519,20 @@ impl<S: NodeStore + Clone> WorldState<S> {
         Ok(H256(self.accounts.root()))
     }
 
+    /// Every account, by `keccak(address)` in the account trie's order, as of the last
+    /// [`WorldState::root`] or commit (later changes are not included): a full walk of the
+    /// account trie, for audits such as summing every balance.
+    pub fn accounts(&self) -> impl Iterator<Item = Result<(H256, Account), StateError>> + '_ {
+        self.accounts.inner().iter().map(|entry| {
+            let (key, value) = entry?;
+            let key: [u8; 32] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecodeError("account trie key is not 32 bytes"))?;
+            Ok((H256(key), Account::decode(&value)?))
+        })
+    }
+
     /// Applies `slots` of `address` to its storage trie; returns the new storage root.
     fn write_slots(&mut self, address: &H160, slots: &[H256]) -> Result<H256, StateError> {
         let values: Vec<(H256, H256)> = {

@@ -61,7 +61,7 @@ fn rpc_block(chain: &Chain, n: u64, full: bool) -> Result<Option<rpc::Block>, Rp
         return Ok(None);
     };
     let transactions = if full {
-        let txs = transactions(&block)?;
+        let txs = transactions(chain, n)?;
         let located = txs
             .iter()
             .enumerate()
@@ -88,13 +88,14 @@ fn location(block: &Block, index: u64) -> TxLocation {
     }
 }
 
-/// The block's transactions, decoded.
-fn transactions(block: &Block) -> Result<Vec<SignedTransaction>, RpcError> {
-    block
-        .transactions
-        .iter()
-        .map(|raw| SignedTransaction::decode(raw).map_err(internal))
-        .collect()
+/// Block `n`'s transactions with their senders (from the stored receipts: impersonated
+/// transactions carry no recoverable signature).
+fn transactions(chain: &Chain, n: u64) -> Result<Vec<SignedTransaction>, RpcError> {
+    chain
+        .store()
+        .block_transactions(n)
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("block {n} is missing")))
 }
 
 fn transaction_by_hash(state: &NodeState, params: Params) -> Result<Value, RpcError> {
@@ -116,7 +117,7 @@ fn transaction_by_hash(state: &NodeState, params: Params) -> Result<Value, RpcEr
         .block(n)
         .map_err(internal)?
         .ok_or_else(|| internal(format!("block {n} of an indexed transaction is missing")))?;
-    let tx = transactions(&block)?
+    let tx = transactions(&chain, n)?
         .into_iter()
         .nth(index as usize)
         .ok_or_else(|| internal(format!("transaction {index} of block {n} is missing")))?;

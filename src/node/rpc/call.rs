@@ -242,11 +242,7 @@ fn send_transaction(state: &NodeState, params: Params) -> Result<Value, RpcError
             let signed = SignedTransaction::sign(sim.tx, &key);
             mined_by(&mut chain, |c| c.submit(signed))?
         }
-        None => {
-            return Err(RpcError::Rejected(
-                "impersonation is not available yet".into(),
-            ));
-        }
+        None => mined_by(&mut chain, |c| c.submit_impersonated(from, sim.tx))?,
     };
     json(B256::from(hash.0))
 }
