@@ -17,7 +17,7 @@ mod trace;
 
 pub use frame::{create_address, Frame};
 pub use receipt::{Failure, GasReport, Receipt, Status};
-pub use trace::{CallKind, CallTrace};
+pub use trace::{CallKind, CallTrace, TraceNames};
 
 use std::sync::Arc;
 

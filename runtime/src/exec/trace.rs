@@ -118,11 +118,22 @@ impl CallTrace {
         self.to_string()
     }
 
-    fn fmt_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// [`CallTrace::render`] with the names `names` knows in place of addresses and selectors.
+    pub fn render_named(&self, names: &dyn TraceNames) -> String {
+        Named { trace: self, names }.to_string()
+    }
+
+    fn fmt_line(&self, f: &mut fmt::Formatter<'_>, names: &dyn TraceNames) -> fmt::Result {
+        let who = names
+            .address(&self.address)
+            .unwrap_or_else(|| format!("{:?}", self.address));
         match (self.kind, self.selector()) {
-            (CallKind::Call, Some(s)) => write!(f, "call {:?} 0x{}", self.address, hex(&s))?,
-            (CallKind::Call, None) => write!(f, "call {:?} ()", self.address)?,
-            (CallKind::Create, _) => write!(f, "create {:?}", self.address)?,
+            (CallKind::Call, Some(s)) => match names.function(s) {
+                Some(function) => write!(f, "call {who} {function}")?,
+                None => write!(f, "call {who} 0x{}", hex(&s))?,
+            },
+            (CallKind::Call, None) => write!(f, "call {who} ()")?,
+            (CallKind::Create, _) => write!(f, "create {who}")?,
         }
         if !self.value.is_zero() {
             write!(f, " value {}", self.value)?;
@@ -153,12 +164,50 @@ impl CallTrace {
 /// ```
 impl fmt::Display for CallTrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (depth, frame)) in self.frames().into_iter().enumerate() {
+        Named {
+            trace: self,
+            names: &NoNames,
+        }
+        .fmt(f)
+    }
+}
+
+/// Names for the addresses and function selectors of a rendered trace (a test harness knows
+/// the contracts it deployed and the functions it called).
+pub trait TraceNames {
+    /// The name of `address`, if known.
+    fn address(&self, address: &H160) -> Option<String>;
+    /// The signature of the function with `selector`, if known.
+    fn function(&self, selector: [u8; 4]) -> Option<String>;
+}
+
+/// Addresses and selectors in hex.
+struct NoNames;
+
+impl TraceNames for NoNames {
+    fn address(&self, _: &H160) -> Option<String> {
+        None
+    }
+
+    fn function(&self, _: [u8; 4]) -> Option<String> {
+        None
+    }
+}
+
+/// A trace rendered with names.
+struct Named<'a> {
+    trace: &'a CallTrace,
+    names: &'a dyn TraceNames,
+}
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (depth, frame)) in self.trace.frames().into_iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{:width$}", "", width = 2 * depth)?;
-            frame.fmt_line(f)?;
+            frame.fmt_line(f, self.names)?;
         }
         Ok(())
     }
@@ -337,5 +386,23 @@ mod tests {
         ]
         .join("\n");
         assert_eq!(root.render(), expected);
+
+        struct Names;
+        impl TraceNames for Names {
+            fn address(&self, address: &H160) -> Option<String> {
+                (*address == H160::repeat_byte(1)).then(|| "token".to_string())
+            }
+            fn function(&self, selector: [u8; 4]) -> Option<String> {
+                (selector == [1, 2, 3, 4]).then(|| "f(uint8)".to_string())
+            }
+        }
+        let named = root.render_named(&Names);
+        let first = named.lines().next().unwrap();
+        assert_eq!(first, "call token f(uint8) gas 40/1000 success");
+        assert_eq!(
+            named.lines().nth(3),
+            expected.lines().nth(3),
+            "unknown names stay hex"
+        );
     }
 }
