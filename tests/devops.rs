@@ -108,7 +108,7 @@ fn revert_restores_blocks_state_and_time_and_can_be_repeated() {
     chain.increase_time(100);
     let head = chain.head().hash();
     let root = chain.runtime().state_mut().root().unwrap();
-    let id = chain.snapshot();
+    let id = chain.snapshot().unwrap();
 
     let first = mine_transfers(&mut chain, 2);
     let tx_in_first = chain.store().receipts(2).unwrap()[0].transaction_hash;
@@ -118,7 +118,7 @@ fn revert_restores_blocks_state_and_time_and_can_be_repeated() {
         "genesis 0, one step per block, and the offset"
     );
     chain.set_balance(NO_KEY, ether(9)).unwrap();
-    let later = chain.snapshot();
+    let later = chain.snapshot().unwrap();
     mine_transfers(&mut chain, 3);
     chain.submit(transfer(2, 0, BOB, 4, 31_337)).unwrap();
     assert_eq!(chain.pool().len(), 1);
@@ -145,7 +145,7 @@ fn revert_restores_blocks_state_and_time_and_can_be_repeated() {
     );
     assert!(!chain.revert(99).unwrap());
     assert!(chain.revert(id).unwrap());
-    assert_eq!(chain.snapshot(), id + 2, "ids are never reused");
+    assert_eq!(chain.snapshot().unwrap(), id + 2, "ids are never reused");
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn revert_on_redb_survives_a_reopen_and_blocks_continue() {
     let (head, root, rewound) = {
         let mut chain = open(ChainStore::open(&dir).unwrap(), config.clone());
         mine_transfers(&mut chain, 1);
-        let id = chain.snapshot();
+        let id = chain.snapshot().unwrap();
         let head = chain.head().clone();
         let rewound = mine_transfers(&mut chain, 2);
         mine_transfers(&mut chain, 3);

@@ -78,6 +78,8 @@ impl Chain {
     }
 
     fn cheat(&mut self, cheat: Cheat) -> Result<(), ChainError> {
+        // Between blocks, where re-executing a block applies the cheats before it.
+        self.seal()?;
         apply(&mut self.runtime, &cheat)?;
         let address = cheat.address();
         self.pending_cheats.push(cheat);

@@ -12,17 +12,19 @@ mod cheats;
 mod clock;
 mod config;
 mod error;
+mod open_block;
 mod replay;
 mod snapshot;
 
 pub use config::{ChainConfig, Clock, MiningMode};
 pub use error::{ChainError, SubmitError};
+pub use open_block::PendingBlock;
 
 use std::collections::BTreeMap;
 
 use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, Status};
 use tally_runtime::state::WorldState;
-use tally_runtime::tx::{BlockEnv, Transaction, TxError};
+use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, H256, U256};
 
 use super::block::{encode_receipt, index_root, Bloom, Header};
@@ -32,6 +34,7 @@ use super::mempool::{AccountState, Mempool, PoolConfig, PoolTx};
 use super::store::{Block, ChainStore, ReceiptStatus, StateStore, StoredReceipt};
 use super::tx::{recover_senders_parallel, SignedTransaction};
 use clock::BlockClock;
+use open_block::OpenBlock;
 use snapshot::Snapshot;
 
 /// A single-node chain.
@@ -49,6 +52,8 @@ pub struct Chain {
     last_receipts: Vec<Receipt>,
     snapshots: BTreeMap<u64, Snapshot>,
     next_snapshot: u64,
+    /// The block being built by [`Chain::execute`], not sealed yet.
+    open: Option<OpenBlock>,
 }
 
 impl Chain {
@@ -110,6 +115,7 @@ impl Chain {
             last_receipts: Vec::new(),
             snapshots: BTreeMap::new(),
             next_snapshot: 0,
+            open: None,
         })
     }
 
@@ -246,32 +252,26 @@ impl Chain {
         self.mine_at(None)
     }
 
-    /// [`Chain::mine`] with the system time `wall` instead of reading the clock.
+    /// [`Chain::mine`] with the system time `wall` instead of reading the clock: the open
+    /// block (see [`Chain::execute`]), or a new one, filled from the pool and sealed.
     fn mine_at(&mut self, wall: Option<u64>) -> Result<Block, ChainError> {
-        let (timestamp, clock) = self.clock.next_block(self.head.timestamp, wall);
-        let env = BlockEnv {
-            number: self.head.number + 1,
-            timestamp,
-            chain_id: self.chain_id,
-            gas_limit: self.head.gas_limit,
-            base_fee: self.head.next_base_fee(),
-            producer: self.config.producer,
+        let mut block = match self.open.take() {
+            Some(open) => open,
+            None => self.start_block(wall),
         };
-        let mut ctx = BlockContext::new(env);
-        let mut included: Vec<(SignedTransaction, Receipt)> = Vec::new();
         let mut dropped: Vec<H256> = Vec::new();
         let mut best = self.pool.best();
         while let Some(entry) = best.next() {
             let sender = entry.tx.sender;
-            if entry.tx.gas_limit > ctx.gas_left() {
+            if entry.tx.gas_limit > block.ctx.gas_left() {
                 best.skip_sender(sender);
                 continue;
             }
             match self
                 .runtime
-                .transact(&mut ctx, sender, entry.payload.transaction())
+                .transact(&mut block.ctx, sender, entry.payload.transaction())
             {
-                Ok(receipt) => included.push((entry.payload.clone(), receipt)),
+                Ok(receipt) => block.included.push((entry.payload.clone(), receipt)),
                 Err(ExecError::Invalid(_)) => {
                     dropped.push(entry.tx.hash);
                     best.skip_sender(sender);
@@ -284,8 +284,7 @@ impl Chain {
             }
         }
         drop(best);
-        let block = self.commit(ctx, included)?;
-        self.clock = clock;
+        let block = self.seal_block(block)?;
         for hash in dropped {
             self.pool.remove(&hash);
         }
@@ -402,6 +401,8 @@ impl Chain {
     /// Drops the in-memory state, reopens it at the head and applies the unmined cheats again
     /// (after a failed block, or a revert).
     fn reset_state(&mut self) -> Result<(), ChainError> {
+        // The open block's transactions are in the state dropped here.
+        self.open = None;
         let state = WorldState::open(self.store.state_store(), self.head.number)?;
         *self.runtime.state_mut() = state;
         for cheat in &self.pending_cheats {

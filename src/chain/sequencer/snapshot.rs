@@ -22,8 +22,10 @@ pub(super) struct Snapshot {
 }
 
 impl Chain {
-    /// Records the current chain; returns the id to revert to (ids increase from 0).
-    pub fn snapshot(&mut self) -> u64 {
+    /// Records the current chain, after sealing the open block if there is one (see
+    /// [`Chain::execute`]); returns the id to revert to (ids increase from 0).
+    pub fn snapshot(&mut self) -> Result<u64, ChainError> {
+        self.seal()?;
         let id = self.next_snapshot;
         self.next_snapshot += 1;
         let snapshot = Snapshot {
@@ -32,7 +34,7 @@ impl Chain {
             clock: self.clock,
         };
         self.snapshots.insert(id, snapshot);
-        id
+        Ok(id)
     }
 
     /// Brings the chain back to snapshot `id`; `Ok(false)` if there is no such snapshot (never

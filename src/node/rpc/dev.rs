@@ -84,7 +84,7 @@ fn increase_time(state: &NodeState, params: Params) -> Result<Value, RpcError> {
 
 /// Captures the chain (head, state with unmined changes, clock); returns the snapshot's id.
 fn snapshot(state: &NodeState, _: Params) -> Result<Value, RpcError> {
-    Ok(quantity(state.chain()?.snapshot()))
+    Ok(quantity(state.chain()?.snapshot()?))
 }
 
 /// Returns the chain to a snapshot: later blocks are gone, the mempool is emptied. Unlike
