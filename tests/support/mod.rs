@@ -2,6 +2,7 @@
 //! dev accounts and temporary data directories; the node's helpers are in [`node`].
 #![allow(dead_code)]
 
+pub mod contracts;
 pub mod node;
 
 use std::path::PathBuf;
