@@ -400,3 +400,13 @@ fn blocks_are_sealed_when_full_or_on_request() -> TestResult {
     assert_eq!(blocks, vec![1, 2, 3]);
     Ok(())
 }
+
+/// docs/testing.md shows tests/guide.rs whole, so the guide's example is a test that passes.
+#[test]
+fn the_guide_shows_its_example_test_whole() {
+    let guide = include_str!("../docs/testing.md");
+    assert!(
+        guide.contains(include_str!("guide.rs")),
+        "docs/testing.md must show tests/guide.rs as it is"
+    );
+}

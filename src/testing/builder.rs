@@ -19,6 +19,13 @@ use crate::eth::{address, from_address, from_u256};
 /// Default gas limit of a transaction (lower if the block gas limit is).
 pub const DEFAULT_GAS_LIMIT: u64 = 10_000_000;
 
+/// Default block gas limit of a test chain. Transactions fill the open block until one does not
+/// fit; with the dev genesis's 30,000,000 a block would hold about 400 token transfers, every
+/// block would be above the EIP-1559 target, and the base fee would grow by 12.5% per block
+/// (a thousand times after 60 blocks). A larger block is sealed when a test needs it, rarely
+/// because it is full.
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
+
 /// How to build a [`TestChain`].
 #[derive(Clone, Debug)]
 pub struct TestChainBuilder {
@@ -36,11 +43,15 @@ impl Default for TestChainBuilder {
 }
 
 impl TestChainBuilder {
-    /// The dev genesis (chain id 31337, 30M gas per block, 1 gwei base fee, timestamp 0, the
-    /// ten dev accounts with 10,000 * 10^18 each), one-second blocks, tracing on.
+    /// The dev genesis (chain id 31337, 1 gwei base fee, timestamp 0, the ten dev accounts
+    /// with 10,000 * 10^18 each) with [`DEFAULT_BLOCK_GAS_LIMIT`], one-second blocks, tracing
+    /// on.
     pub fn new() -> Self {
         TestChainBuilder {
-            genesis: Genesis::dev(),
+            genesis: Genesis {
+                gas_limit: DEFAULT_BLOCK_GAS_LIMIT,
+                ..Genesis::dev()
+            },
             block_time: 1,
             runtime: RuntimeConfig {
                 trace: true,

@@ -3,7 +3,7 @@
 //! test that made it (they are `#[track_caller]`), with the transaction's report (outcome,
 //! gas, trace) when that explains the failure.
 
-use alloy_primitives::{Address, I256, U256};
+use alloy_primitives::{Address, LogData, I256, U256};
 use alloy_sol_types::SolEvent;
 
 use super::error::TestError;
@@ -47,7 +47,7 @@ impl TxReceipt {
 
     /// Expects a log of `event` (same topics, same data) emitted by `emitter`.
     #[track_caller]
-    pub fn expect_event<E: SolEvent + std::fmt::Debug>(
+    pub fn expect_event<E: SolEvent>(
         &self,
         emitter: Address,
         event: &E,
@@ -60,21 +60,26 @@ impl TxReceipt {
         {
             return Ok(self);
         }
+        let describe = |data: &LogData| {
+            format!(
+                "topics {:?} data 0x{}",
+                data.topics(),
+                hex::encode(&data.data)
+            )
+        };
         let mut seen = String::new();
         for log in &logs {
-            seen.push_str(&format!(
-                "\n    {} topics {:?} data 0x{}",
-                self.labels.name_or_address(log.address),
-                log.data.topics(),
-                hex::encode(&log.data.data)
-            ));
+            let from = self.labels.name_or_address(log.address);
+            seen.push_str(&format!("\n    {from}: {}", describe(&log.data)));
         }
         if logs.is_empty() {
             seen.push_str(" none");
         }
         Err(TestError::expectation(format!(
-            "expected {} to emit {event:?}; logs:{seen}\n{self}",
-            self.labels.name_or_address(emitter)
+            "expected {} to emit {}: {}; logs:{seen}\n{self}",
+            self.labels.name_or_address(emitter),
+            E::SIGNATURE,
+            describe(&expected)
         )))
     }
 }

@@ -46,7 +46,7 @@ mod receipt;
 mod snapshot;
 
 pub use abi::{ConstructorArgs, ContractCall, RawArgs, SigCall};
-pub use builder::{TestChainBuilder, DEFAULT_GAS_LIMIT};
+pub use builder::{TestChainBuilder, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_GAS_LIMIT};
 pub use chain::{TestChain, Tx};
 pub use cheats::ChainSnapshot;
 pub use contract::{Artifact, Contract};
@@ -56,6 +56,9 @@ pub use receipt::{GasTable, TxReceipt};
 pub use snapshot::{GasSnapshots, UPDATE_ENV};
 pub use tally_runtime::exec::{CallTrace, Failure, Status};
 pub use tally_vm::{HostFn, TrapKind};
+/// The Solidity types and `sol!` of the harness's API (tests also need them as dependencies of
+/// their own: `sol!` expands to paths of `alloy_sol_types`).
+pub use {alloy_primitives, alloy_sol_types};
 
 /// `n` with a comma every three digits: `2,900,083`.
 fn thousands(n: u64) -> String {

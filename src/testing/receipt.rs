@@ -250,11 +250,11 @@ impl GasTable<'_> {
 }
 
 /// ```text
-/// gas used          53,396
-///   intrinsic       21,000
-///   instantiation    1,234
-///   instructions     5,678
-///   storage_write   40,000  (2 calls)
+/// gas used         53,396
+///   intrinsic      21,572
+///   instantiation   1,254
+///   instructions    4,914
+///   storage_write  20,000  (2 calls)
 /// ```
 impl fmt::Display for GasTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -274,7 +274,12 @@ impl fmt::Display for GasTable<'_> {
             .max()
             .unwrap_or(0)
             .max(total.len());
-        write!(f, "gas used  {:name_width$}{total:>gas_width$}", "")?;
+        write!(
+            f,
+            "{:label_width$}  {total:>gas_width$}",
+            "gas used",
+            label_width = name_width + 2
+        )?;
         for (name, gas, calls) in rows {
             write!(f, "\n  {name:name_width$}  {:>gas_width$}", thousands(gas))?;
             match calls {
