@@ -149,7 +149,8 @@ impl Chain {
     /// The runtime receipts (gas breakdown, and call trace when
     /// [`RuntimeConfig::trace`](tally_runtime::exec::RuntimeConfig::trace) is on) of the
     /// transactions of the last block mined, in order: what the store keeps of them is only
-    /// their [`StoredReceipt`]s. Empty after a revert.
+    /// their [`StoredReceipt`]s. Empty after a revert. The trace of a transaction run by
+    /// [`Chain::execute`] is not kept: `execute` returned it.
     pub fn last_receipts(&self) -> &[Receipt] {
         &self.last_receipts
     }

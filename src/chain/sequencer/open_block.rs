@@ -83,8 +83,9 @@ impl Chain {
 
     /// Executes `tx` now, in the open block (opened if there is none; sealed first if it holds
     /// transactions and `tx`'s gas limit does not fit in what it has left), and returns its
-    /// receipt. It bypasses the mempool; an invalid transaction is an error and changes
-    /// nothing. A failure of the chain itself (its store) drops the open block.
+    /// receipt, with its call trace when tracing: [`Chain::last_receipts`] will not have the
+    /// trace. It bypasses the mempool; an invalid transaction is an error and changes nothing.
+    /// A failure of the chain itself (its store) drops the open block.
     pub fn execute(&mut self, tx: SignedTransaction) -> Result<Receipt, SubmitError> {
         let limit = tx.transaction().gas_limit;
         if self
@@ -102,10 +103,12 @@ impl Chain {
             .runtime
             .transact(&mut block.ctx, tx.sender(), tx.transaction());
         match result {
-            Ok(receipt) => {
+            Ok(mut receipt) => {
+                // The block keeps the receipt without its trace: the caller has it.
+                let trace = receipt.trace.take();
                 block.included.push((tx, receipt.clone()));
                 self.open = Some(block);
-                Ok(receipt)
+                Ok(Receipt { trace, ..receipt })
             }
             Err(ExecError::Invalid(e)) => {
                 // An empty block is not kept open: it would fix the time of the next one.
