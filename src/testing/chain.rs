@@ -10,15 +10,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256};
-use tally_runtime::exec::Status;
-use tally_runtime::tx::{DeployPayload, Transaction};
+use tally_runtime::tx::Transaction;
 
 use super::abi::{ConstructorArgs, ContractCall};
 use super::contract::{Artifact, Contract};
 use super::error::TestError;
 use super::gas_report::GasReport;
 use super::labels::Labels;
-use super::receipt::{describe, outcome, TxReceipt};
+use super::receipt::{describe, TxReceipt};
+use super::tx::Tx;
 use super::TestChainBuilder;
 use crate::chain::sequencer::{Chain, ChainError, SubmitError};
 use crate::chain::tx::SignedTransaction;
@@ -37,16 +37,16 @@ pub struct TestChain {
 }
 
 /// What a transaction does, for its receipt and the gas report.
-struct Action<'a> {
-    to: Option<Address>,
-    value: U256,
-    data: Vec<u8>,
+pub(super) struct Action<'a> {
+    pub(super) to: Option<Address>,
+    pub(super) value: U256,
+    pub(super) data: Vec<u8>,
     /// The function's signature, or the contract's name for a creation.
-    function: Cow<'static, str>,
+    pub(super) function: Cow<'static, str>,
     /// The contract's name in the gas report (none for a plain transfer).
-    contract: Option<&'a str>,
+    pub(super) contract: Option<&'a str>,
     /// For a creation, the code's size.
-    code_size: usize,
+    pub(super) code_size: usize,
 }
 
 impl TestChain {
@@ -79,12 +79,7 @@ impl TestChain {
     /// A transaction from `sender` (any address: no key is needed).
     pub fn from(&mut self, sender: Address) -> Tx<'_> {
         let gas_limit = self.gas_limit;
-        Tx {
-            chain: self,
-            from: sender,
-            value: U256::ZERO,
-            gas_limit,
-        }
+        Tx::new(self, sender, gas_limit)
     }
 
     /// A transaction from the default sender.
@@ -235,7 +230,7 @@ impl TestChain {
 
     /// Executes `action` from `from`, into the open block (sealing it first if the
     /// transaction does not fit).
-    fn execute(
+    pub(super) fn execute(
         &mut self,
         from: Address,
         gas_limit: u64,
@@ -303,14 +298,14 @@ impl TestChain {
     }
 
     /// Learns `signature` for traces, if new.
-    fn learn(&mut self, selector: &[u8], signature: &str) {
+    pub(super) fn learn(&mut self, selector: &[u8], signature: &str) {
         if !self.labels.knows_function(selector) {
             Arc::make_mut(&mut self.labels).function(signature);
         }
     }
 
     /// A name for a new contract called `name`: `name`, or `name#2`, `name#3`... when taken.
-    fn unique_label(&self, name: &str) -> String {
+    pub(super) fn unique_label(&self, name: &str) -> String {
         let mut label = name.to_string();
         let mut n = 1;
         while self.labels.is_used(&label) {
@@ -324,174 +319,5 @@ impl TestChain {
 impl Drop for TestChain {
     fn drop(&mut self) {
         self.gas.submit();
-    }
-}
-
-/// A transaction (or view) being set up: sender, value, gas limit.
-#[must_use = "a transaction does nothing until it is sent"]
-pub struct Tx<'a> {
-    chain: &'a mut TestChain,
-    from: Address,
-    value: U256,
-    gas_limit: u64,
-}
-
-impl Tx<'_> {
-    /// Sends `value` with the transaction.
-    pub fn value(mut self, value: U256) -> Self {
-        self.value = value;
-        self
-    }
-
-    /// The transaction's gas limit (the chain's default otherwise).
-    pub fn gas_limit(mut self, gas_limit: u64) -> Self {
-        self.gas_limit = gas_limit;
-        self
-    }
-
-    /// Calls `call` on `contract`: its decoded result, or [`TestError::CallFailed`] with the
-    /// receipt (revert reason and trace) if it did not succeed.
-    pub fn call<C: ContractCall>(
-        self,
-        contract: &Contract,
-        call: C,
-    ) -> Result<C::Return, TestError> {
-        let receipt = self.send_encoded(contract, call.calldata(), call.signature())?;
-        if !receipt.is_success() {
-            return Err(TestError::CallFailed(Box::new(receipt)));
-        }
-        call.decode_return(receipt.output())
-    }
-
-    /// Sends `call` to `contract`; its receipt, whatever the outcome.
-    pub fn send<C: ContractCall>(
-        self,
-        contract: &Contract,
-        call: C,
-    ) -> Result<TxReceipt, TestError> {
-        self.send_encoded(contract, call.calldata(), call.signature())
-    }
-
-    fn send_encoded(
-        self,
-        contract: &Contract,
-        data: Vec<u8>,
-        function: Cow<'static, str>,
-    ) -> Result<TxReceipt, TestError> {
-        self.chain.learn(&data[..data.len().min(4)], &function);
-        let action = Action {
-            to: Some(contract.address()),
-            value: self.value,
-            data,
-            function,
-            contract: Some(contract.name()),
-            code_size: 0,
-        };
-        self.chain.execute(self.from, self.gas_limit, action)
-    }
-
-    /// Sends raw calldata to `to` (not recorded in the gas report).
-    pub fn send_raw(self, to: Address, data: Vec<u8>) -> Result<TxReceipt, TestError> {
-        let action = Action {
-            to: Some(to),
-            value: self.value,
-            data,
-            function: Cow::Borrowed("(raw)"),
-            contract: None,
-            code_size: 0,
-        };
-        self.chain.execute(self.from, self.gas_limit, action)
-    }
-
-    /// Sends the value to `to` with no calldata.
-    pub fn transfer(self, to: Address) -> Result<TxReceipt, TestError> {
-        let action = Action {
-            to: Some(to),
-            value: self.value,
-            data: Vec::new(),
-            function: Cow::Borrowed(""),
-            contract: None,
-            code_size: 0,
-        };
-        self.chain.execute(self.from, self.gas_limit, action)
-    }
-
-    /// Deploys `artifact` with constructor arguments `args`; the contract, or
-    /// [`TestError::CallFailed`] if the creation did not succeed.
-    pub fn deploy(
-        self,
-        artifact: &Artifact,
-        args: impl ConstructorArgs,
-    ) -> Result<Contract, TestError> {
-        let receipt = self.deploy_receipt(artifact, args)?;
-        match receipt.contract_address() {
-            Some(created) => Ok(Contract::new(created, artifact.name())),
-            None => Err(TestError::CallFailed(Box::new(receipt))),
-        }
-    }
-
-    /// Deploys `artifact` with constructor arguments `args`; the receipt, whatever the outcome.
-    pub fn deploy_receipt(
-        self,
-        artifact: &Artifact,
-        args: impl ConstructorArgs,
-    ) -> Result<TxReceipt, TestError> {
-        let input = args.encode_args();
-        let action = Action {
-            to: None,
-            value: self.value,
-            data: DeployPayload::encode(artifact.code(), &input),
-            function: Cow::Owned(artifact.name().to_string()),
-            contract: Some(artifact.name()),
-            code_size: artifact.code().len(),
-        };
-        let chain = self.chain;
-        let receipt = chain.execute(self.from, self.gas_limit, action)?;
-        if let Some(created) = receipt.contract_address() {
-            let label = chain.unique_label(artifact.name());
-            chain.label(created, &label);
-        }
-        Ok(receipt)
-    }
-
-    /// Runs `call` on `contract` read-only: no transaction, no fee, nothing kept; in the block
-    /// the next transaction goes into, with the transaction's sender, value and gas limit.
-    pub fn view<C: ContractCall>(
-        self,
-        contract: &Contract,
-        call: C,
-    ) -> Result<C::Return, TestError> {
-        let data = call.calldata();
-        let function = call.signature();
-        self.chain.learn(&data[..data.len().min(4)], &function);
-        let env = self.chain.chain.pending_block().env;
-        let result = self
-            .chain
-            .chain
-            .runtime()
-            .view(
-                &env,
-                from_address(self.from),
-                from_address(contract.address()),
-                &data,
-                self.gas_limit,
-            )
-            .map_err(|e| ChainError::Execution(e.to_string()))?;
-        if result.status != Status::Success {
-            let mut outcome = outcome(&result.status, &result.output);
-            if let Some(trace) = &result.trace {
-                outcome.push_str("\n  trace:");
-                for line in self.chain.labels.render_trace(trace).lines() {
-                    outcome.push_str("\n    ");
-                    outcome.push_str(line);
-                }
-            }
-            return Err(TestError::ViewFailed {
-                contract: self.chain.labels.name_or_address(contract.address()),
-                function: function.into_owned(),
-                outcome,
-            });
-        }
-        call.decode_return(&result.output)
     }
 }

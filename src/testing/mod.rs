@@ -44,10 +44,11 @@ mod gas_report;
 mod labels;
 mod receipt;
 mod snapshot;
+mod tx;
 
 pub use abi::{ConstructorArgs, ContractCall, RawArgs, SigCall};
 pub use builder::{TestChainBuilder, DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_GAS_LIMIT};
-pub use chain::{TestChain, Tx};
+pub use chain::TestChain;
 pub use cheats::ChainSnapshot;
 pub use contract::{Artifact, Contract};
 pub use error::{TestError, TestResult};
@@ -56,6 +57,7 @@ pub use receipt::{GasTable, TxReceipt};
 pub use snapshot::{GasSnapshots, UPDATE_ENV};
 pub use tally_runtime::exec::{CallTrace, Failure, Status};
 pub use tally_vm::{HostFn, TrapKind};
+pub use tx::Tx;
 /// The Solidity types and `sol!` of the harness's API (tests also need them as dependencies of
 /// their own: `sol!` expands to paths of `alloy_sol_types`).
 pub use {alloy_primitives, alloy_sol_types};

@@ -6,9 +6,9 @@ use alloy_primitives::{Address, Bytes, B256, U256 as AlloyU256, U64};
 use jsonrpsee::types::Params;
 use serde_json::Value;
 
-use crate::eth::{from_address, from_b256, from_u256};
 use super::{json, quantity, Method, NodeState, RpcError};
 use crate::chain::sequencer::ChainError;
+use crate::eth::{from_address, from_b256, from_u256};
 use crate::node::logging::mined_by;
 
 pub const METHODS: &[(&str, Method)] = &[

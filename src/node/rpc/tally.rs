@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use tally_runtime::exec::{CallKind, CallTrace, Receipt};
 use tally_vm::GasBreakdown;
 
-use crate::eth::{address, from_b256, revert_reason, u256};
 use super::{json, quantity, Method, NodeState, RpcError};
+use crate::eth::{address, from_b256, revert_reason, u256};
 
 pub const METHODS: &[(&str, Method)] = &[
     ("tally_gasSchedule", gas_schedule),
