@@ -109,6 +109,16 @@ fn receipts_decode_events_and_split_the_gas() -> TestResult {
         (owner, BOB, amount(7))
     );
     assert!(r.events::<IToken::Approval>()?.is_empty());
+    let by_signature =
+        r.events_by_signature("Transfer(address indexed from,address indexed to,uint256 value)")?;
+    assert_eq!(
+        by_signature,
+        vec![vec![
+            ("from".to_string(), DynSolValue::Address(owner)),
+            ("to".to_string(), DynSolValue::Address(BOB)),
+            ("value".to_string(), DynSolValue::Uint(amount(7), 256)),
+        ]]
+    );
     assert!(r.event::<IToken::Approval>().is_err());
     let gas = r.gas();
     let execution = gas.report().execution.clone().expect("code ran");

@@ -1,12 +1,14 @@
 //! [`TxReceipt`]: what a transaction sent through the harness produced, read with Ethereum's
 //! types: status, exact gas with its breakdown (intrinsic, instantiation, instructions, each
 //! host function), fee, return data, the revert reason of `Error(string)`, logs decoded
-//! against `sol!` events, and the call trace. Its `Display` is the report of a failed call.
+//! against `sol!` events or event signatures, and the call trace. Its `Display` is the report
+//! of a failed call.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use alloy_dyn_abi::DynSolValue;
 use alloy_primitives::{Address, Bytes, Log, LogData, B256, U256};
 use alloy_sol_types::SolEvent;
 use tally_runtime::exec::{CallTrace, GasReport, Receipt, Status};
@@ -14,6 +16,7 @@ use tally_runtime::exec::{CallTrace, GasReport, Receipt, Status};
 use super::error::TestError;
 use super::labels::Labels;
 use super::thousands;
+use crate::cli::client::abi::{decode_log, parse_event};
 use crate::eth::{address, b256, revert_reason, u256};
 
 /// The receipt of a transaction sent through a [`TestChain`](super::TestChain).
@@ -123,6 +126,30 @@ impl TxReceipt {
                 reason: format!("expected one such log, found {n}"),
             }),
         }
+    }
+
+    /// Every log of the event with `signature`, written as `cast` takes it
+    /// (`"Transfer(address indexed from,address indexed to,uint256 value)"`), decoded: each
+    /// parameter's name (empty if the signature gives none) with its value, in order.
+    pub fn events_by_signature(
+        &self,
+        signature: &str,
+    ) -> Result<Vec<Vec<(String, DynSolValue)>>, TestError> {
+        let event = parse_event(signature).map_err(|e| TestError::Signature {
+            signature: signature.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(self
+            .logs()
+            .into_iter()
+            .filter_map(|inner| {
+                let log = alloy_rpc_types_eth::Log {
+                    inner,
+                    ..Default::default()
+                };
+                decode_log(&event, &log)
+            })
+            .collect())
     }
 
     /// The call tree (when the chain traces, which it does by default).
