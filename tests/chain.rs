@@ -2,61 +2,22 @@
 //! fee movement, fee accounting across a block, durable restart, determinism and store
 //! format checks.
 
-use std::path::PathBuf;
+mod support;
 
+use support::*;
 use tally::chain::block::Header;
 use tally::chain::genesis::Genesis;
-use tally::chain::sequencer::{Chain, ChainConfig, ChainError, MiningMode, SubmitError};
+use tally::chain::sequencer::{Chain, ChainError, MiningMode, SubmitError};
 use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt};
 use tally::chain::tx::{dev_accounts, SignedTransaction};
 use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, U256};
-
-const PRODUCER: H160 = H160([0xfe; 20]);
-
-/// The intrinsic gas of a transfer (a transaction without data).
-fn intrinsic() -> u64 {
-    tally_runtime::costs::RuntimeCosts::default().transaction
-}
-
-fn config(mining: MiningMode) -> ChainConfig {
-    ChainConfig {
-        mining,
-        producer: PRODUCER,
-        ..ChainConfig::default()
-    }
-}
-
-fn transfer(key: usize, nonce: u64, to: H160, value: u64, chain_id: u64) -> SignedTransaction {
-    let (signing, _) = &dev_accounts()[key];
-    let tx = Transaction {
-        chain_id,
-        nonce,
-        max_priority_fee_per_gas: 2_000_000_000u64.into(),
-        max_fee_per_gas: 10_000_000_000u64.into(),
-        gas_limit: intrinsic(),
-        to: Some(to),
-        value: value.into(),
-        data: vec![],
-    };
-    SignedTransaction::sign(tx, signing)
-}
 
 /// Total charged for a block's transactions: `sum(gas_used * effective price)`.
 fn total_fees(receipts: &[StoredReceipt]) -> U256 {
     receipts.iter().fold(U256::zero(), |sum, r| {
         sum + U256::from(r.gas_used) * r.effective_gas_price
     })
-}
-
-fn dev(i: usize) -> H160 {
-    dev_accounts()[i].1
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tally-chain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 #[test]
@@ -84,7 +45,7 @@ fn on_demand_mining_includes_each_transaction_in_its_own_block() {
     assert_eq!(receipts.len(), 1);
     assert_eq!(receipts[0].status, ReceiptStatus::Success);
     assert_eq!(receipts[0].from, dev(0));
-    assert_eq!(receipts[0].gas_used, intrinsic());
+    assert_eq!(receipts[0].gas_used, TRANSFER_GAS);
     assert_eq!(
         chain.runtime().state_mut().balance(&bob).unwrap(),
         U256::from(1_000)
@@ -125,7 +86,7 @@ fn invalid_submissions_are_rejected_with_reasons() {
 #[test]
 fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     let mut genesis = Genesis::dev();
-    genesis.gas_limit = 4 * intrinsic();
+    genesis.gas_limit = 4 * TRANSFER_GAS;
     let mut chain =
         Chain::open(ChainStore::memory(), &genesis, config(MiningMode::Manual)).unwrap();
     let bob = H160::repeat_byte(0xb0);
@@ -141,7 +102,7 @@ fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     }
     let full = chain.mine().unwrap();
     assert_eq!(full.transactions.len(), 4);
-    assert_eq!(full.header.gas_used, 4 * intrinsic());
+    assert_eq!(full.header.gas_used, 4 * TRANSFER_GAS);
     // The genesis block is empty, so block 1's base fee is already 1/8 lower.
     let base1 = base - base / 8;
     assert_eq!(full.header.base_fee, base1);
@@ -152,7 +113,7 @@ fn base_fee_moves_with_block_fullness_and_fees_add_up() {
     let burned = receipts.iter().fold(U256::zero(), |s, r| s + r.burned);
     let tips = receipts.iter().fold(U256::zero(), |s, r| s + r.tip);
     assert_eq!(total_fees(&receipts), burned + tips);
-    assert_eq!(burned, U256::from(4 * intrinsic()) * base1);
+    assert_eq!(burned, U256::from(4 * TRANSFER_GAS) * base1);
     assert_eq!(
         chain.runtime().state_mut().balance(&PRODUCER).unwrap(),
         tips

@@ -195,3 +195,25 @@ fn the_same_changes_in_any_order_give_the_same_root() {
     }
     assert_eq!(roots[&false], roots[&true]);
 }
+
+#[test]
+fn accounts_lists_every_account_of_the_last_root_by_hashed_address() {
+    let mut state = WorldState::new(MemoryStore::new());
+    populate(&mut state);
+    assert_eq!(state.accounts().count(), 0, "nothing before a root");
+    state.root().unwrap();
+    let listed: Vec<(H256, U256)> = state
+        .accounts()
+        .map(|entry| entry.map(|(key, account)| (key, account.balance)).unwrap())
+        .collect();
+    let mut expected: Vec<(H256, U256)> = (1..=20u8)
+        .map(|i| {
+            let key = H256(keccak256(addr(i).as_bytes()));
+            (key, U256::from(i as u64) * U256::exp10(18))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    let total = listed.iter().fold(U256::zero(), |sum, (_, b)| sum + b);
+    assert_eq!(total, U256::from(210u64) * U256::exp10(18));
+}

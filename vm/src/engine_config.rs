@@ -1,7 +1,8 @@
 //! The wasmtime configuration Tally runs contracts with: the same feature set as the validator,
-//! no native-stack-dependent behaviour relied upon, and the pooling allocator sized for contracts.
+//! no native-stack-dependent behaviour relied upon, the pooling allocator sized for contracts,
+//! and the choice of compiler ([`Compiler`]).
 
-use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Strategy};
 
 use crate::features::{contract_features, rejected_features};
 use crate::limits::{ModuleLimits, WASM_PAGE_SIZE};
@@ -17,13 +18,41 @@ pub const POOLED_INSTANCES: u32 = 1_024;
 /// being returned to the kernel (which costs a system call per instance).
 const KEEP_RESIDENT: usize = 1024 * 1024;
 
-/// Builds the wasmtime [`Config`] for contract execution.
+/// The wasmtime compiler that turns instrumented contracts into machine code. Metering and the
+/// stack budget are part of the instrumented wasm, so every compiler gives the same outcome and
+/// the same gas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compiler {
+    /// Cranelift, wasmtime's optimizing compiler: what the VM uses unless told otherwise.
+    #[default]
+    Cranelift,
+    /// Winch, wasmtime's single-pass baseline compiler (x86-64 only). It needs the crate's
+    /// `winch` feature; without it creating a VM with it fails with a `VmError::Engine`.
+    Winch,
+}
+
+impl Compiler {
+    fn strategy(self) -> Strategy {
+        match self {
+            Compiler::Cranelift => Strategy::Cranelift,
+            Compiler::Winch => Strategy::Winch,
+        }
+    }
+}
+
+/// Builds the wasmtime [`Config`] for contract execution, compiled by Cranelift.
 ///
 /// `pooling` selects the pooling instance allocator (what the VM uses); benchmarks turn it off
 /// to compare against plain wasmtime.
 pub fn engine_config(limits: &ModuleLimits, pooling: bool) -> Config {
+    engine_config_for(limits, pooling, Compiler::Cranelift)
+}
+
+/// [`engine_config`] with the given compiler.
+pub fn engine_config_for(limits: &ModuleLimits, pooling: bool, compiler: Compiler) -> Config {
     let mut config = Config::new();
     config
+        .strategy(compiler.strategy())
         .wasm_features(rejected_features(), false)
         .wasm_features(contract_features(), true)
         .cranelift_opt_level(OptLevel::Speed)

@@ -22,7 +22,7 @@ mod outcome;
 pub mod validate;
 mod vm;
 
-pub use engine_config::engine_config;
+pub use engine_config::{engine_config, engine_config_for, Compiler};
 pub use exec::{Executed, MAX_GAS_LIMIT};
 pub use gas::{GasSchedule, Linear, OperatorClass, ScheduleError};
 pub use host::{Host, HostError, ScratchHost};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use thiserror::Error;
 use wasmtime::{Engine, InstancePre, Linker, Module, ModuleExport};
 
-use crate::engine_config::engine_config;
+use crate::engine_config::{engine_config_for, Compiler};
 use crate::exec::Ctx;
 use crate::gas::{GasSchedule, Linear, ScheduleError};
 use crate::host::Host;
@@ -119,11 +119,15 @@ pub struct Vm<H: Host> {
     cache: Mutex<HashMap<CacheKey, Arc<CompiledModule<H>>>>,
 }
 
-/// The process-wide engine for a set of module limits and an allocation strategy: VMs with the
-/// same ones share one engine (and so one pooling allocator and one code registry), as
-/// wasmtime intends.
-fn shared_engine(limits: &ModuleLimits, allocation: Allocation) -> Result<Engine, VmError> {
-    type Engines = Vec<(ModuleLimits, Allocation, Engine)>;
+/// The process-wide engine for a set of module limits, an allocation strategy and a compiler:
+/// VMs with the same ones share one engine (and so one pooling allocator and one code
+/// registry), as wasmtime intends.
+fn shared_engine(
+    limits: &ModuleLimits,
+    allocation: Allocation,
+    compiler: Compiler,
+) -> Result<Engine, VmError> {
+    type Engines = Vec<(ModuleLimits, Allocation, Compiler, Engine)>;
     static ENGINES: OnceLock<Mutex<Engines>> = OnceLock::new();
     let mut engines = ENGINES
         .get_or_init(Default::default)
@@ -132,13 +136,14 @@ fn shared_engine(limits: &ModuleLimits, allocation: Allocation) -> Result<Engine
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let found = engines
         .iter()
-        .find(|(l, a, _)| l == limits && *a == allocation);
-    if let Some((_, _, engine)) = found {
+        .find(|(l, a, c, _)| l == limits && *a == allocation && *c == compiler);
+    if let Some((_, _, _, engine)) = found {
         return Ok(engine.clone());
     }
     let pooling = allocation == Allocation::Pooling;
-    let engine = Engine::new(&engine_config(limits, pooling)).map_err(VmError::engine)?;
-    engines.push((limits.clone(), allocation, engine.clone()));
+    let config = engine_config_for(limits, pooling, compiler);
+    let engine = Engine::new(&config).map_err(VmError::engine)?;
+    engines.push((limits.clone(), allocation, compiler, engine.clone()));
     Ok(engine)
 }
 
@@ -148,11 +153,16 @@ const ARTIFACT_VERSION: u32 = 1;
 const ARTIFACT_HEADER: usize = 8 + 4 + 32 + 32 + 8 + 32;
 
 impl<H: Host> Vm<H> {
-    /// Creates a VM. VMs with the same module limits and allocation share one wasmtime engine
-    /// per process.
+    /// Creates a VM that compiles with Cranelift. VMs with the same module limits and
+    /// allocation share one wasmtime engine per process.
     pub fn new(config: VmConfig) -> Result<Self, VmError> {
+        Self::with_compiler(config, Compiler::Cranelift)
+    }
+
+    /// Creates a VM that compiles with `compiler`; outcomes and gas do not depend on it.
+    pub fn with_compiler(config: VmConfig, compiler: Compiler) -> Result<Self, VmError> {
         config.schedule.check()?;
-        let engine = shared_engine(&config.module_limits, config.allocation)?;
+        let engine = shared_engine(&config.module_limits, config.allocation, compiler)?;
         let mut linker = Linker::new(&engine);
         crate::host_fns::link(&mut linker).map_err(VmError::engine)?;
         let schedule_hash = config.schedule.hash();

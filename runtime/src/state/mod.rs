@@ -9,10 +9,12 @@
 
 mod account;
 mod journal;
+mod proof;
 
 pub use account::EMPTY_CODE_HASH;
 pub use account::{decode_storage_value, encode_storage_value, Account, DecodeError};
 pub use journal::Checkpoint;
+pub use proof::{AccountProof, StorageProof};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -515,6 +517,20 @@ impl<S: NodeStore + Clone> WorldState<S> {
             }
         }
         Ok(H256(self.accounts.root()))
+    }
+
+    /// Every account, by `keccak(address)` in the account trie's order, as of the last
+    /// [`WorldState::root`] or commit (later changes are not included): a full walk of the
+    /// account trie, for audits such as summing every balance.
+    pub fn accounts(&self) -> impl Iterator<Item = Result<(H256, Account), StateError>> + '_ {
+        self.accounts.inner().iter().map(|entry| {
+            let (key, value) = entry?;
+            let key: [u8; 32] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecodeError("account trie key is not 32 bytes"))?;
+            Ok((H256(key), Account::decode(&value)?))
+        })
     }
 
     /// Applies `slots` of `address` to its storage trie; returns the new storage root.
