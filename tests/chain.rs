@@ -2,56 +2,22 @@
 //! fee movement, fee accounting across a block, durable restart, determinism and store
 //! format checks.
 
-use std::path::PathBuf;
+mod support;
 
+use support::*;
 use tally::chain::block::Header;
 use tally::chain::genesis::Genesis;
-use tally::chain::sequencer::{Chain, ChainConfig, ChainError, MiningMode, SubmitError};
+use tally::chain::sequencer::{Chain, ChainError, MiningMode, SubmitError};
 use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt};
 use tally::chain::tx::{dev_accounts, SignedTransaction};
 use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, U256};
-
-const PRODUCER: H160 = H160([0xfe; 20]);
-
-fn config(mining: MiningMode) -> ChainConfig {
-    ChainConfig {
-        mining,
-        producer: PRODUCER,
-        ..ChainConfig::default()
-    }
-}
-
-fn transfer(key: usize, nonce: u64, to: H160, value: u64, chain_id: u64) -> SignedTransaction {
-    let (signing, _) = &dev_accounts()[key];
-    let tx = Transaction {
-        chain_id,
-        nonce,
-        max_priority_fee_per_gas: 2_000_000_000u64.into(),
-        max_fee_per_gas: 10_000_000_000u64.into(),
-        gas_limit: 21_000,
-        to: Some(to),
-        value: value.into(),
-        data: vec![],
-    };
-    SignedTransaction::sign(tx, signing)
-}
 
 /// Total charged for a block's transactions: `sum(gas_used * effective price)`.
 fn total_fees(receipts: &[StoredReceipt]) -> U256 {
     receipts.iter().fold(U256::zero(), |sum, r| {
         sum + U256::from(r.gas_used) * r.effective_gas_price
     })
-}
-
-fn dev(i: usize) -> H160 {
-    dev_accounts()[i].1
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tally-chain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 #[test]

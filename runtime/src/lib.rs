@@ -9,7 +9,7 @@
 //! - [`costs`]: the state-dependent and per-transaction gas costs ([`costs::RuntimeCosts`]).
 //! - [`tx`]: transactions, their validation and intrinsic gas.
 //! - [`exec`]: the [`exec::Runtime`], which runs transactions and nested calls through the VM
-//!   with EIP-1559 fee accounting and produces receipts.
+//!   with EIP-1559 fee accounting and produces receipts (with call traces when asked).
 
 pub mod costs;
 pub mod exec;

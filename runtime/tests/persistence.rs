@@ -1,4 +1,5 @@
-//! Commits, reopening, atomicity of interrupted commits, pruning, and missing or corrupt nodes.
+//! Commits, reopening, atomicity of interrupted commits, pruning, rewinding, and missing or
+//! corrupt nodes.
 
 mod common;
 
@@ -148,6 +149,9 @@ impl NodeStore for Faulty {
     fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
         self.inner.prune(keep_from)
     }
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
+        self.inner.rewind(to_version)
+    }
 }
 
 #[test]
@@ -286,6 +290,79 @@ fn prune_keeps_exactly_what_retained_versions_need_memory() {
 fn prune_keeps_exactly_what_retained_versions_need_redb() {
     let path = tmp_path("prune.redb");
     check_prune(RedbStore::open(&path).unwrap(), 6);
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Commits versions 1..=6, rewinds to 3, commits other versions 4..=6 over it and prunes:
+/// the rewound store reads as it did at 3, the new versions read as committed, and the stale
+/// index holds nothing of the abandoned versions (otherwise the prune would delete live nodes).
+fn check_rewind(store: impl NodeStore + Clone, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let mut model = BTreeMap::new();
+    let mut trie = Trie::new_in(store.clone(), NS);
+    let mut other = Trie::new_in(store.clone(), [9; 32]);
+    other.insert(b"other", b"trie").unwrap();
+    other.commit(2).unwrap();
+    let mut snapshots = Vec::new();
+    for version in 1..=6u64 {
+        random_updates(&mut rng, &mut trie, &mut model, 60);
+        snapshots.push((trie.commit(version).unwrap(), model.clone()));
+        if version == 5 {
+            other.insert(b"later", b"write").unwrap();
+            other.commit(5).unwrap();
+        }
+    }
+    let stats = store.rewind(3).unwrap();
+    assert!(stats.nodes > 0);
+    // Versions 4, 5 and 6 of NS and version 5 of the other namespace.
+    assert_eq!(stats.roots, 4);
+    assert_eq!(store.root_at(&NS, u64::MAX).unwrap().map(|r| r.0), Some(3));
+    let other = Trie::open(store.clone(), [9; 32], u64::MAX).unwrap();
+    assert_eq!(other.get(b"later").unwrap(), None);
+    assert_eq!(
+        store.rewind(3).unwrap(),
+        PruneStats::default(),
+        "idempotent"
+    );
+
+    let mut trie = Trie::open(store.clone(), NS, 3).unwrap();
+    assert_eq!(trie.root(), snapshots[2].0);
+    let mut model = snapshots[2].1.clone();
+    assert_eq!(contents(&trie), model);
+    let mut replaced = Vec::new();
+    for version in 4..=6u64 {
+        random_updates(&mut rng, &mut trie, &mut model, 60);
+        replaced.push((version, trie.commit(version).unwrap(), model.clone()));
+    }
+    store.prune(4).unwrap();
+    for (version, root, snapshot) in &replaced {
+        let mut t = Trie::open(store.clone(), NS, *version).unwrap();
+        assert_eq!(t.root(), *root, "version {version}");
+        assert_eq!(&contents(&t), snapshot, "version {version}");
+    }
+    store.prune(6).unwrap();
+    let (_, root, latest) = replaced.last().unwrap();
+    let mut t = Trie::open(store.clone(), NS, 6).unwrap();
+    assert_eq!((t.root(), contents(&t)), (*root, latest.clone()));
+}
+
+#[test]
+fn rewind_forgets_later_versions_memory() {
+    let store = MemoryStore::new();
+    check_rewind(store.clone(), 21);
+    // Rewinding to before everything empties the node store.
+    store.rewind(0).unwrap();
+    assert_eq!(store.node_count().unwrap(), 0);
+    assert_eq!(store.root_at(&NS, u64::MAX).unwrap(), None);
+}
+
+#[test]
+fn rewind_forgets_later_versions_redb() {
+    let path = tmp_path("rewind.redb");
+    check_rewind(RedbStore::open(&path).unwrap(), 22);
+    // Durable: a reopened database has no version after 6.
+    let store = RedbStore::open(&path).unwrap();
+    assert_eq!(store.root_at(&NS, u64::MAX).unwrap().map(|r| r.0), Some(6));
     let _ = std::fs::remove_file(&path);
 }
 

@@ -10,10 +10,7 @@ use clap::Args;
 use serde_json::json;
 use tally_vm::{Execution, GasSchedule, Outcome, ScratchHost, Vm, VmConfig};
 
-use super::CliError;
-
-/// Exit status of a run that reverted or trapped.
-pub const EXIT_FAILED_EXECUTION: u8 = 3;
+use super::{CliError, EXIT_FAILED_EXECUTION};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {

@@ -17,6 +17,7 @@ use tally_vm::{
 };
 
 use super::receipt::{Failure, Status};
+use super::trace::Tracer;
 use crate::costs::RuntimeCosts;
 use crate::rlp::{encode_list, trim_leading_zeros};
 use crate::state::{Log, SlotWrite, StateError, WorldState};
@@ -29,6 +30,8 @@ pub(crate) struct Env<S: NodeStore + Clone + 'static> {
     pub(crate) costs: Arc<RuntimeCosts>,
     pub(crate) block: BlockInfo,
     pub(crate) max_call_depth: u32,
+    /// Records the call tree when tracing is on.
+    pub(crate) tracer: Option<Tracer>,
 }
 
 /// A message to run: who sends it, what it does, with how much gas.
@@ -102,6 +105,20 @@ fn forwardable(available: u64) -> u64 {
 /// Runs `msg` and hands the environment back with the result. `Err` only for failures of the
 /// host itself (the store), never for what the contract does.
 pub(crate) fn run_message<S: NodeStore + Clone + 'static>(
+    mut env: Box<Env<S>>,
+    msg: Message<'_>,
+) -> (Box<Env<S>>, Result<MessageResult, VmError>) {
+    if let Some(tracer) = env.tracer.as_mut() {
+        tracer.enter(&msg);
+    }
+    let (mut env, result) = run_untraced(env, msg);
+    if let (Some(tracer), Ok(result)) = (env.tracer.as_mut(), &result) {
+        tracer.exit(result);
+    }
+    (env, result)
+}
+
+fn run_untraced<S: NodeStore + Clone + 'static>(
     mut env: Box<Env<S>>,
     msg: Message<'_>,
 ) -> (Box<Env<S>>, Result<MessageResult, VmError>) {
@@ -306,15 +323,22 @@ impl<S: NodeStore + Clone + 'static> Frame<S> {
         result.map_err(|e| HostError::Fatal(e.to_string()))
     }
 
-    /// Whether a nested call or creation sending `value` may start: the depth limit is not
-    /// reached and this contract can pay the value.
-    fn can_send(&mut self, value: U256) -> Result<bool, HostError> {
+    /// Why a nested call or creation sending `value` may not start, if it may not: the depth
+    /// limit is reached, or this contract cannot pay the value.
+    fn refusal(&mut self, value: U256) -> Result<Option<Failure>, HostError> {
         if self.depth >= self.env().max_call_depth {
-            return Ok(false);
+            return Ok(Some(Failure::CallDepth));
         }
         let address = self.address;
         let balance = self.env().state.balance(&address).map_err(host_error)?;
-        Ok(balance >= value)
+        Ok((balance < value).then_some(Failure::InsufficientBalance))
+    }
+
+    /// Records a nested message refused before it ran (when tracing).
+    fn trace_refused(&mut self, msg: &Message<'_>, failure: Failure) {
+        if let Some(tracer) = self.env().tracer.as_mut() {
+            tracer.refused(msg, failure);
+        }
     }
 }
 
@@ -401,7 +425,11 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
             topics: topics.iter().map(|t| H256(*t)).collect(),
             data: data.to_vec(),
         };
-        self.env().state.push_log(log);
+        let env = self.env();
+        if let Some(tracer) = env.tracer.as_mut() {
+            tracer.log(&log);
+        }
+        env.state.push_log(log);
         Ok(())
     }
 
@@ -413,13 +441,7 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
         let (to, value) = (H160(request.to), U256::from_big_endian(&request.value));
         let env = self.env();
         charge_value_move(env, gas, &to, &value)?;
-        if !self.can_send(value)? {
-            return Ok(CallOutput {
-                status: CallStatus::Failure,
-                output: Vec::new(),
-            });
-        }
-        let result = self.nested(Message {
+        let msg = Message {
             caller: self.address,
             value,
             gas: request.gas.min(forwardable(gas.remaining())),
@@ -429,7 +451,15 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
                 to,
                 input: request.input,
             },
-        })?;
+        };
+        if let Some(failure) = self.refusal(value)? {
+            self.trace_refused(&msg, failure);
+            return Ok(CallOutput {
+                status: CallStatus::Failure,
+                output: Vec::new(),
+            });
+        }
+        let result = self.nested(msg)?;
         gas.charge(result.gas_used)?;
         Ok(CallOutput {
             status: to_status(&result.status),
@@ -450,20 +480,10 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
             address: [0; 20],
             output: Vec::new(),
         };
-        if !self.can_send(value)? {
-            return Ok(failed);
-        }
         let creator = self.address;
         let nonce = self.env().state.nonce(&creator).map_err(host_error)?;
-        let Some(next) = nonce.checked_add(1) else {
-            return Ok(failed);
-        };
-        self.env()
-            .state
-            .set_nonce(&creator, next)
-            .map_err(host_error)?;
         let address = create_address(&creator, nonce);
-        let result = self.nested(Message {
+        let msg = Message {
             caller: creator,
             value,
             gas: forwardable(gas.remaining()),
@@ -474,7 +494,23 @@ impl<S: NodeStore + Clone + 'static> Host for Frame<S> {
                 code: request.code,
                 input: request.input,
             },
-        })?;
+        };
+        let next = match nonce.checked_add(1) {
+            Some(next) => self.refusal(value)?.map_or(Ok(next), Err),
+            None => Err(Failure::NonceOverflow),
+        };
+        let next = match next {
+            Ok(next) => next,
+            Err(failure) => {
+                self.trace_refused(&msg, failure);
+                return Ok(failed);
+            }
+        };
+        self.env()
+            .state
+            .set_nonce(&creator, next)
+            .map_err(host_error)?;
+        let result = self.nested(msg)?;
         gas.charge(result.gas_used)?;
         Ok(CreateOutput {
             status: to_status(&result.status),

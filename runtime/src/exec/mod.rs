@@ -1,17 +1,23 @@
 //! The [`Runtime`]: the VM, the gas costs and the world state, executing transactions with
-//! EIP-1559 fee accounting ([`Runtime::transact`]) and read-only calls ([`Runtime::view`]).
+//! EIP-1559 fee accounting ([`Runtime::transact`]), rolled-back simulations of them
+//! ([`Runtime::simulate`]) and read-only calls ([`Runtime::view`]).
 //!
 //! A transaction is validated against the state first ([`TxError`]: nothing changes if it is
 //! invalid). Then the sender prepays `gas_limit * effective_gas_price` and its nonce is bumped;
 //! the message runs in its own checkpoint (`frame`); unused gas is refunded, the base-fee part
 //! of the fee is burned and the priority part paid to the block producer. A transaction that
 //! reverts or fails still pays for its gas and keeps its nonce bump.
+//!
+//! With tracing on ([`RuntimeConfig::trace`], [`Runtime::set_trace`]) every receipt and view
+//! result also carries the call tree ([`CallTrace`]); off, nothing is recorded.
 
 mod frame;
 mod receipt;
+mod trace;
 
 pub use frame::{create_address, Frame};
 pub use receipt::{Failure, GasReport, Receipt, Status};
+pub use trace::{CallKind, CallTrace, TraceNames};
 
 use std::sync::Arc;
 
@@ -25,6 +31,7 @@ use crate::state::{StateError, WorldState};
 use crate::trie::NodeStore;
 use crate::tx::{BlockEnv, DeployPayload, Transaction, TxError};
 use frame::{run_message, Env, Message, MessageKind, MessageResult};
+use trace::Tracer;
 
 /// Nested calls allowed below a transaction's top-level frame, by default.
 pub const DEFAULT_MAX_CALL_DEPTH: u32 = 64;
@@ -36,6 +43,8 @@ pub struct RuntimeConfig {
     pub costs: RuntimeCosts,
     /// Deepest nested call allowed (the top-level frame is depth 0); a call beyond it fails.
     pub max_call_depth: u32,
+    /// Record a [`CallTrace`] of every transaction and view (off by default).
+    pub trace: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -44,6 +53,7 @@ impl Default for RuntimeConfig {
             vm: VmConfig::default(),
             costs: RuntimeCosts::default(),
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            trace: false,
         }
     }
 }
@@ -95,12 +105,15 @@ pub struct ViewResult {
     pub status: Status,
     pub output: Vec<u8>,
     pub gas_used: u64,
+    /// The call tree, when tracing is on.
+    pub trace: Option<CallTrace>,
 }
 
 /// Executes transactions against a world state.
 pub struct Runtime<S: NodeStore + Clone + 'static> {
     /// `None` only while a transaction runs (the frames hold it).
     env: Option<Box<Env<S>>>,
+    trace: bool,
 }
 
 impl<S: NodeStore + Clone + 'static> Runtime<S> {
@@ -114,7 +127,9 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
                 costs: Arc::new(config.costs),
                 block: BlockInfo::default(),
                 max_call_depth: config.max_call_depth,
+                tracer: None,
             })),
+            trace: config.trace,
         })
     }
 
@@ -149,6 +164,24 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         &self.env().costs
     }
 
+    /// Whether transactions and views are traced.
+    pub fn trace(&self) -> bool {
+        self.trace
+    }
+
+    /// Turns tracing on or off for the following transactions and views.
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
+    }
+
+    /// Takes the environment for one transaction or view, with a fresh tracer if tracing.
+    fn begin(&mut self, block: &BlockEnv) -> Box<Env<S>> {
+        let mut env = self.env.take().expect("runtime holds its environment");
+        env.block = block_info(block);
+        env.tracer = self.trace.then(Tracer::default);
+        env
+    }
+
     /// Validates and executes `tx` from `sender` in `block`, charging its fees; returns its
     /// receipt and adds its gas and fees to `block`.
     pub fn transact(
@@ -157,16 +190,47 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         sender: H160,
         tx: &Transaction,
     ) -> Result<Receipt, ExecError> {
-        let mut env = self.env.take().expect("runtime holds its environment");
-        env.block = block_info(&block.env);
+        let env = self.begin(&block.env);
         let start = env.state.checkpoint();
         let (mut env, result) = execute(env, block, sender, tx);
-        if result.is_err() {
-            env.state.revert_to(start);
-            env.state.finish_transaction();
-        }
+        let result = match result {
+            Ok(mut receipt) => {
+                receipt.logs = env.state.finish_transaction();
+                Ok(receipt)
+            }
+            Err(e) => {
+                env.state.revert_to(start);
+                env.state.finish_transaction();
+                Err(e)
+            }
+        };
+        let trace = env.tracer.take().and_then(Tracer::finish);
         self.env = Some(env);
-        result
+        result.map(|receipt| Receipt { trace, ..receipt })
+    }
+
+    /// Validates and executes `tx` exactly as [`Runtime::transact`] does, then rolls back
+    /// everything it did (state, fees, nonce): what `eth_call` with a full transaction and
+    /// `eth_estimateGas` need. `block` still receives the transaction's gas and fees.
+    pub fn simulate(
+        &mut self,
+        block: &mut BlockContext,
+        sender: H160,
+        tx: &Transaction,
+    ) -> Result<Receipt, ExecError> {
+        let env = self.begin(&block.env);
+        let start = env.state.checkpoint();
+        let (mut env, result) = execute(env, block, sender, tx);
+        let logs = env.state.logs().to_vec();
+        env.state.revert_to(start);
+        env.state.finish_transaction();
+        let trace = env.tracer.take().and_then(Tracer::finish);
+        self.env = Some(env);
+        result.map(|receipt| Receipt {
+            logs,
+            trace,
+            ..receipt
+        })
     }
 
     /// Runs a call without a transaction (no nonce, no fees) and rolls back everything it did,
@@ -179,8 +243,7 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         input: &[u8],
         gas: u64,
     ) -> Result<ViewResult, ExecError> {
-        let mut env = self.env.take().expect("runtime holds its environment");
-        env.block = block_info(block);
+        let env = self.begin(block);
         let start = env.state.checkpoint();
         let stack_units = env.vm.config().execution_limits.stack_units;
         let msg = Message {
@@ -194,12 +257,14 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         let (mut env, result) = run_message(env, msg);
         env.state.revert_to(start);
         env.state.finish_transaction();
+        let trace = env.tracer.take().and_then(Tracer::finish);
         self.env = Some(env);
         let result = result?;
         Ok(ViewResult {
             status: result.status,
             output: result.output,
             gas_used: result.gas_used,
+            trace,
         })
     }
 }
@@ -369,7 +434,6 @@ fn settle<S: NodeStore + Clone + 'static>(
         env.state.add_balance(&block.env.producer, tip)?;
     }
     let burned = U256::from(gas_used) * base_fee;
-    let logs = env.state.finish_transaction();
     block.gas_used += gas_used;
     block.burned += burned;
     let success = result.status.is_success();
@@ -377,8 +441,9 @@ fn settle<S: NodeStore + Clone + 'static>(
         status: result.status,
         gas_used,
         cumulative_gas_used: block.gas_used,
-        // A failed message's logs were rolled back with its checkpoint.
-        logs,
+        // Filled in by the caller when it ends the transaction (a failed message's logs
+        // were already rolled back with its checkpoint).
+        logs: Vec::new(),
         output: result.output,
         contract_address: created.filter(|_| success),
         effective_gas_price: price,
@@ -388,5 +453,6 @@ fn settle<S: NodeStore + Clone + 'static>(
             intrinsic,
             execution: result.breakdown,
         },
+        trace: None,
     })
 }

@@ -1,8 +1,12 @@
-//! What executing a transaction produced: the [`Receipt`] with its [`Status`], gas and fees.
+//! What executing a transaction produced: the [`Receipt`] with its [`Status`], gas, fees and,
+//! when tracing, its call tree.
+
+use std::fmt;
 
 use primitive_types::{H160, U256};
 use tally_vm::{GasBreakdown, TrapKind};
 
+use super::trace::CallTrace;
 use crate::state::Log;
 
 /// How a transaction (or a nested call) ended.
@@ -23,6 +27,16 @@ impl Status {
     }
 }
 
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Success => write!(f, "success"),
+            Status::Revert => write!(f, "revert"),
+            Status::Failure(failure) => write!(f, "failure: {failure}"),
+        }
+    }
+}
+
 /// Why an execution failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -38,6 +52,19 @@ pub enum Failure {
     AddressCollision,
     /// The creator's nonce cannot be incremented.
     NonceOverflow,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Trap(kind) => write!(f, "{kind}"),
+            Failure::InvalidCode(reason) => write!(f, "invalid code: {reason}"),
+            Failure::InsufficientBalance => write!(f, "the caller cannot pay the value"),
+            Failure::CallDepth => write!(f, "call depth limit reached"),
+            Failure::AddressCollision => write!(f, "a contract exists at the address"),
+            Failure::NonceOverflow => write!(f, "the creator's nonce is at its maximum"),
+        }
+    }
 }
 
 /// Where a transaction's gas went.
@@ -71,4 +98,6 @@ pub struct Receipt {
     /// Priority fee part, paid to the block producer.
     pub tip: U256,
     pub gas: GasReport,
+    /// The call tree, when tracing is on ([`RuntimeConfig::trace`](super::RuntimeConfig)).
+    pub trace: Option<CallTrace>,
 }

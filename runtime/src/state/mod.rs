@@ -9,10 +9,12 @@
 
 mod account;
 mod journal;
+mod proof;
 
 pub use account::EMPTY_CODE_HASH;
 pub use account::{decode_storage_value, encode_storage_value, Account, DecodeError};
 pub use journal::Checkpoint;
+pub use proof::{AccountProof, StorageProof};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -204,10 +204,3 @@ pub fn calldata(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
     }
     data
 }
-
-/// The reason of `Error(string)` revert data.
-pub fn error_reason(data: &[u8]) -> String {
-    assert_eq!(&data[..4], &keccak256(b"Error(string)")[..4], "{data:?}");
-    let len = U256::from_big_endian(&data[36..68]).as_usize();
-    String::from_utf8(data[68..68 + len].to_vec()).unwrap()
-}

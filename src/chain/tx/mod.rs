@@ -21,6 +21,10 @@
 //! - [`DEV_KEYS`] are the ten well-known development keys of the test mnemonic
 //!   "test test test test test test test test test test test junk" (anvil, hardhat).
 //! - [`recover_senders_parallel`] decodes a batch on several threads (block import).
+//! - [`SignedTransaction::impersonated`] builds a transaction "signed" by any address, as
+//!   anvil's impersonation does (a placeholder signature; the hash commits to the sender), and
+//!   [`SignedTransaction::decode_with_sender`] re-reads a stored envelope whose sender is known,
+//!   without recovery.
 //!
 //! The execution-side view of a transaction, without signature, is
 //! [`tally_runtime::tx::Transaction`].
@@ -34,7 +38,7 @@ use std::fmt;
 
 use alloy_rlp::{Encodable, Header};
 use k256::ecdsa::SigningKey;
-use reader::{take_item, take_string, take_u256, take_u64};
+use reader::parse;
 use secp::{check_signature_values, recover_sender};
 use tally_runtime::rlp::trim_leading_zeros;
 use tally_runtime::trie::keccak256;
@@ -129,6 +133,10 @@ pub enum TxDecodeError {
     HighS,
     #[error("no public key recovers from this signature")]
     RecoveryFailed,
+    #[error(
+        "the recorded hash {recorded:?} is neither the envelope's hash nor its impersonated hash"
+    )]
+    HashMismatch { recorded: H256 },
 }
 
 /// A transaction with its signature, its hash and the sender recovered from it.
@@ -146,76 +154,43 @@ impl SignedTransaction {
     /// Decodes a signed EIP-1559 envelope and recovers its sender. Only the canonical
     /// encoding is accepted, so `decode(bytes)?.encode() == bytes`.
     pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, TxDecodeError> {
-        let (&tx_type, rest) = bytes.split_first().ok_or(TxDecodeError::Empty)?;
-        if tx_type != EIP1559_TX_TYPE {
-            return Err(TxDecodeError::UnsupportedType(tx_type));
-        }
-        let mut rest = rest;
-        let payload = take_item(&mut rest, TxField::Payload)?;
-        if !payload.list {
-            return Err(TxDecodeError::ExpectedList(TxField::Payload));
-        }
-        if !rest.is_empty() {
-            return Err(TxDecodeError::TrailingBytes(rest.len()));
-        }
+        let parsed = parse(bytes)?;
+        check_signature_values(parsed.r, parsed.s)?;
+        let signing_hash = hash_with_header(parsed.unsigned);
+        let sender = recover_sender(&signing_hash, parsed.y_parity, parsed.r, parsed.s)?;
+        Ok(parsed.into_signed(H256(keccak256(bytes)), sender))
+    }
 
-        let fields = payload.payload;
-        let mut input = fields;
-        let chain_id = take_u64(&mut input, TxField::ChainId)?;
-        let nonce = take_u64(&mut input, TxField::Nonce)?;
-        let max_priority_fee_per_gas = take_u256(&mut input, TxField::MaxPriorityFeePerGas)?;
-        let max_fee_per_gas = take_u256(&mut input, TxField::MaxFeePerGas)?;
-        let gas_limit = take_u64(&mut input, TxField::GasLimit)?;
-        let to = match take_string(&mut input, TxField::To)? {
-            [] => None,
-            address if address.len() == 20 => Some(H160::from_slice(address)),
-            other => return Err(TxDecodeError::InvalidToLength(other.len())),
-        };
-        let value = take_u256(&mut input, TxField::Value)?;
-        let data = take_string(&mut input, TxField::Data)?.to_vec();
-        let access_list = take_item(&mut input, TxField::AccessList)?;
-        if !access_list.list {
-            return Err(TxDecodeError::ExpectedList(TxField::AccessList));
+    /// Decodes an envelope whose sender is already known (a stored block's, with the sender
+    /// and hash its receipt recorded), without recovering it: the way to re-read transactions,
+    /// impersonated ones included, whose placeholder signature recovers nothing. `hash` must be
+    /// the envelope's hash or its impersonated hash for `sender`.
+    pub fn decode_with_sender(
+        bytes: &[u8],
+        sender: H160,
+        hash: H256,
+    ) -> Result<SignedTransaction, TxDecodeError> {
+        let parsed = parse(bytes)?;
+        if hash != H256(keccak256(bytes)) && hash != impersonated_hash(bytes, &sender) {
+            return Err(TxDecodeError::HashMismatch { recorded: hash });
         }
-        if !access_list.payload.is_empty() {
-            return Err(TxDecodeError::AccessListNotEmpty);
-        }
-        // The unsigned fields, exactly as encoded: canonical, so they are the signing payload.
-        let unsigned_len = fields.len() - input.len();
-        let unsigned = fields.get(..unsigned_len).unwrap_or_default();
+        Ok(parsed.into_signed(hash, sender))
+    }
 
-        let y_parity = match take_u64(&mut input, TxField::YParity)? {
-            0 => false,
-            1 => true,
-            other => return Err(TxDecodeError::InvalidYParity(other)),
-        };
-        let r = take_u256(&mut input, TxField::R)?;
-        let s = take_u256(&mut input, TxField::S)?;
-        if !input.is_empty() {
-            return Err(TxDecodeError::ExtraFields(input.len()));
-        }
-
-        check_signature_values(r, s)?;
-        let signing_hash = hash_with_header(unsigned);
-        let sender = recover_sender(&signing_hash, y_parity, r, s)?;
-        let tx = Transaction {
-            chain_id,
-            nonce,
-            max_priority_fee_per_gas,
-            max_fee_per_gas,
-            gas_limit,
-            to,
-            value,
-            data,
-        };
-        Ok(SignedTransaction {
+    /// `tx` as if `sender` had signed it, as anvil builds impersonated transactions: the
+    /// envelope carries the placeholder signature `y_parity = 0, r = s = 1`, and the hash is
+    /// `keccak256(envelope ‖ sender)`, so two senders' identical transactions differ.
+    pub fn impersonated(tx: Transaction, sender: H160) -> SignedTransaction {
+        let mut signed = SignedTransaction {
             tx,
-            y_parity,
-            r,
-            s,
-            hash: H256(keccak256(bytes)),
+            y_parity: false,
+            r: U256::one(),
+            s: U256::one(),
+            hash: H256::zero(),
             sender,
-        })
+        };
+        signed.hash = impersonated_hash(&signed.encode(), &sender);
+        signed
     }
 
     /// A transaction with a given signature: checks the signature values (EIP-2 included)
@@ -326,6 +301,14 @@ pub fn signing_hash(tx: &Transaction) -> H256 {
     hash_with_header(&fields)
 }
 
+/// `keccak256(envelope ‖ sender)`: the hash of an impersonated transaction.
+fn impersonated_hash(envelope: &[u8], sender: &H160) -> H256 {
+    let mut bytes = Vec::with_capacity(envelope.len() + 20);
+    bytes.extend_from_slice(envelope);
+    bytes.extend_from_slice(sender.as_bytes());
+    H256(keccak256(&bytes))
+}
+
 /// Decodes a batch of envelopes and recovers their senders on up to `threads` threads.
 /// The results are in the order of `raw`.
 pub fn recover_senders_parallel(
@@ -410,6 +393,7 @@ fn hash_with_header(fields: &[u8]) -> H256 {
 
 #[cfg(test)]
 mod tests {
+    use super::reader::take_item;
     use super::secp::{address_of_point, SECP256K1_HALF_ORDER, SECP256K1_ORDER};
     use super::*;
 

@@ -1,9 +1,102 @@
 //! A strict RLP reader for transaction envelopes: canonical lengths and integers only, every
-//! failure a [`TxDecodeError`] naming the field.
+//! failure a [`TxDecodeError`] naming the field; [`parse`] reads a whole envelope's fields.
 
-use tally_runtime::U256;
+use tally_runtime::tx::Transaction;
+use tally_runtime::{H160, H256, U256};
 
-use super::{TxDecodeError, TxField};
+use super::{SignedTransaction, TxDecodeError, TxField, EIP1559_TX_TYPE};
+
+/// An envelope's fields, parsed strictly but not yet checked against a sender.
+pub(super) struct Parsed<'a> {
+    pub(super) tx: Transaction,
+    pub(super) y_parity: bool,
+    pub(super) r: U256,
+    pub(super) s: U256,
+    /// The unsigned fields exactly as encoded: the signing payload.
+    pub(super) unsigned: &'a [u8],
+}
+
+impl Parsed<'_> {
+    pub(super) fn into_signed(self, hash: H256, sender: H160) -> SignedTransaction {
+        SignedTransaction {
+            tx: self.tx,
+            y_parity: self.y_parity,
+            r: self.r,
+            s: self.s,
+            hash,
+            sender,
+        }
+    }
+}
+
+/// Parses a canonical type-2 envelope.
+pub(super) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, TxDecodeError> {
+    let (&tx_type, rest) = bytes.split_first().ok_or(TxDecodeError::Empty)?;
+    if tx_type != EIP1559_TX_TYPE {
+        return Err(TxDecodeError::UnsupportedType(tx_type));
+    }
+    let mut rest = rest;
+    let payload = take_item(&mut rest, TxField::Payload)?;
+    if !payload.list {
+        return Err(TxDecodeError::ExpectedList(TxField::Payload));
+    }
+    if !rest.is_empty() {
+        return Err(TxDecodeError::TrailingBytes(rest.len()));
+    }
+
+    let fields = payload.payload;
+    let mut input = fields;
+    let chain_id = take_u64(&mut input, TxField::ChainId)?;
+    let nonce = take_u64(&mut input, TxField::Nonce)?;
+    let max_priority_fee_per_gas = take_u256(&mut input, TxField::MaxPriorityFeePerGas)?;
+    let max_fee_per_gas = take_u256(&mut input, TxField::MaxFeePerGas)?;
+    let gas_limit = take_u64(&mut input, TxField::GasLimit)?;
+    let to = match take_string(&mut input, TxField::To)? {
+        [] => None,
+        address if address.len() == 20 => Some(H160::from_slice(address)),
+        other => return Err(TxDecodeError::InvalidToLength(other.len())),
+    };
+    let value = take_u256(&mut input, TxField::Value)?;
+    let data = take_string(&mut input, TxField::Data)?.to_vec();
+    let access_list = take_item(&mut input, TxField::AccessList)?;
+    if !access_list.list {
+        return Err(TxDecodeError::ExpectedList(TxField::AccessList));
+    }
+    if !access_list.payload.is_empty() {
+        return Err(TxDecodeError::AccessListNotEmpty);
+    }
+    // The unsigned fields, exactly as encoded: canonical, so they are the signing payload.
+    let unsigned_len = fields.len() - input.len();
+    let unsigned = fields.get(..unsigned_len).unwrap_or_default();
+
+    let y_parity = match take_u64(&mut input, TxField::YParity)? {
+        0 => false,
+        1 => true,
+        other => return Err(TxDecodeError::InvalidYParity(other)),
+    };
+    let r = take_u256(&mut input, TxField::R)?;
+    let s = take_u256(&mut input, TxField::S)?;
+    if !input.is_empty() {
+        return Err(TxDecodeError::ExtraFields(input.len()));
+    }
+    let tx = Transaction {
+        chain_id,
+        nonce,
+        max_priority_fee_per_gas,
+        max_fee_per_gas,
+        gas_limit,
+        to,
+        value,
+        data,
+    };
+    Ok(Parsed {
+        tx,
+        y_parity,
+        r,
+        s,
+        unsigned,
+    })
+}
 
 /// One RLP item: a byte string or the payload of a list.
 pub(super) struct Item<'a> {

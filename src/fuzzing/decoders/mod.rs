@@ -1,14 +1,13 @@
 //! `decoders`: every decoder of untrusted bytes, one arm per format, chosen by the first bytes
 //! of the input: signed transactions (raw, and mutations of fuzzed signed ones), block headers,
 //! accounts, deploy payloads, Merkle proofs, ABI calldata and constructor input (into the
-//! example contracts, see [`calldata`]) and genesis JSON.
+//! example contracts, see [`calldata`]), genesis JSON and JSON-RPC request bodies into the
+//! node's methods ([`json_rpc`]).
 //!
-//! A new format is one more variant of [`Arm`] and one more line in [`run`]: the JSON-RPC
-//! request decoder of the node goes there, as `Arm::JsonRpc => { json_rpc(u.take_rest()); Ok(()) }`, with
-//! its oracle (no panic, and `decode(encode(request)) == request` for what decodes) in a
-//! `json_rpc` module next to these.
+//! A new format is one more variant of [`Arm`] and one more line in [`run`].
 
 mod calldata;
+mod json_rpc;
 mod rlp;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -26,6 +25,7 @@ enum Arm {
     Proof,
     Calldata,
     GenesisJson,
+    JsonRpc,
 }
 
 /// Runs one input; panics when an oracle fails.
@@ -51,6 +51,10 @@ pub fn run(data: &[u8]) {
         Arm::Calldata => calldata::check(&mut u),
         Arm::GenesisJson => {
             genesis_json(u.take_rest());
+            Ok(())
+        }
+        Arm::JsonRpc => {
+            json_rpc::check(u.take_rest());
             Ok(())
         }
     };

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    page, parse_stale, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats,
-    StoredRoot, WriteBatch,
+    page, parse_stale, rewind_bound, root_after, root_key, version_of_root_key, Namespace, NodeKey,
+    NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -138,6 +138,24 @@ impl NodeStore for MemoryStore {
             inner.roots.remove(&k);
             stats.roots += 1;
         }
+        Ok(stats)
+    }
+
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
+        let Some(bound) = rewind_bound(to_version) else {
+            return Ok(PruneStats::default());
+        };
+        let mut inner = self.lock()?;
+        let mut stats = PruneStats::default();
+        // Counted before anything changes, so a malformed page leaves the store untouched.
+        for page in inner.nodes.range(bound.to_vec()..).map(|(_, p)| p) {
+            stats.nodes += page::entries(page)?.len() as u64;
+        }
+        inner.nodes.split_off(bound.as_slice());
+        inner.stale.split_off(bound.as_slice());
+        let before = inner.roots.len();
+        inner.roots.retain(|k, _| !root_after(k, to_version));
+        stats.roots = (before - inner.roots.len()) as u64;
         Ok(stats)
     }
 }

@@ -121,6 +121,17 @@ pub(crate) fn superseded_roots<'a>(
     Ok(out)
 }
 
+/// The first key (of node pages and of stale-index entries, which both start with a version)
+/// that a rewind to `to_version` deletes, or `None` if no version follows it.
+pub(crate) fn rewind_bound(to_version: u64) -> Option<[u8; 8]> {
+    to_version.checked_add(1).map(u64::to_be_bytes)
+}
+
+/// Whether a root key belongs to a version after `to_version` (a malformed key is kept).
+pub(crate) fn root_after(key: &[u8], to_version: u64) -> bool {
+    version_of_root_key(key).is_ok_and(|v| v > to_version)
+}
+
 /// Key of a stale-index entry: `stale_since (BE) ‖ namespace`. Its value lists every node of
 /// that namespace superseded at `stale_since` (one entry per commit, not one per node, so the
 /// index costs one insert per commit).
@@ -179,7 +190,7 @@ impl WriteBatch {
     }
 }
 
-/// What a prune removed.
+/// What a prune or a rewind removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PruneStats {
     /// Node records deleted.
@@ -210,6 +221,12 @@ pub trait NodeStore {
     /// Deletes every node and root not needed to read versions `>= keep_from`.
     /// Versions below `keep_from` may no longer be readable afterwards.
     fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError>;
+
+    /// Deletes everything the versions after `to_version` wrote (their node records,
+    /// stale-index entries and roots), atomically: the store then reads exactly as it did right
+    /// after `to_version` was committed, and later version numbers can be committed again.
+    /// Code is content-addressed and stays. Versions pruned away before stay unreadable.
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError>;
 }
 
 impl<T: NodeStore + ?Sized> NodeStore for &T {
@@ -231,6 +248,9 @@ impl<T: NodeStore + ?Sized> NodeStore for &T {
     }
     fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
         (**self).prune(keep_from)
+    }
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
+        (**self).rewind(to_version)
     }
 }
 

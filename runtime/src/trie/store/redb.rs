@@ -13,8 +13,8 @@ use std::sync::Arc;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{
-    page, parse_stale, root_key, superseded_roots, version_of_root_key, Namespace, NodeKey,
-    NodeStore, PruneStats, StoredRoot, WriteBatch,
+    page, parse_stale, rewind_bound, root_after, root_key, superseded_roots, version_of_root_key,
+    Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -118,6 +118,46 @@ impl RedbStore {
             code.insert(hash, bytes.as_slice()).map_err(db_err)?;
         }
         Ok(())
+    }
+
+    /// [`NodeStore::rewind`] inside a write transaction the caller owns, so that the trie goes
+    /// back atomically with other tables of the same database (a chain's blocks).
+    pub fn rewind_in(
+        txn: &redb::WriteTransaction,
+        to_version: u64,
+    ) -> Result<PruneStats, StoreError> {
+        let mut stats = PruneStats::default();
+        let Some(bound) = rewind_bound(to_version) else {
+            return Ok(stats);
+        };
+        {
+            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
+            let removed = nodes
+                .extract_from_if(bound.as_slice().., |_, _| true)
+                .map_err(db_err)?;
+            for entry in removed {
+                let (_, page) = entry.map_err(db_err)?;
+                stats.nodes += page::entries(page.value())?.len() as u64;
+            }
+        }
+        {
+            let mut stale = txn.open_table(STALE).map_err(db_err)?;
+            let removed = stale
+                .extract_from_if(bound.as_slice().., |_, _| true)
+                .map_err(db_err)?;
+            for entry in removed {
+                entry.map_err(db_err)?;
+            }
+        }
+        let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
+        let removed = roots
+            .extract_if(|k, _| root_after(k, to_version))
+            .map_err(db_err)?;
+        for entry in removed {
+            entry.map_err(db_err)?;
+            stats.roots += 1;
+        }
+        Ok(stats)
     }
 }
 
@@ -225,6 +265,13 @@ impl NodeStore for RedbStore {
                 stats.roots += 1;
             }
         }
+        txn.commit().map_err(db_err)?;
+        Ok(stats)
+    }
+
+    fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let stats = Self::rewind_in(&txn, to_version)?;
         txn.commit().map_err(db_err)?;
         Ok(stats)
     }

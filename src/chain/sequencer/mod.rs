@@ -1,95 +1,41 @@
 //! [`Chain`]: sequences signed transactions through the runtime into blocks. It owns the
 //! store, the world state (inside the runtime), the mempool and the head; it decodes and
-//! admits transactions, builds blocks from the best pooled transactions up to the gas limit,
-//! and commits each block with its receipts and state in one atomic write.
+//! admits transactions (signed, or impersonated: [`Chain::submit_impersonated`]), builds
+//! blocks from the best pooled transactions up to the gas limit, and commits each block with
+//! its receipts and state in one atomic write.
+//!
+//! The developer operations live in submodules: state cheats (`cheats`), snapshots and
+//! reverts (`snapshot`), re-execution with traces and old states (`replay`); the block
+//! timestamps in `clock`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+mod cheats;
+mod clock;
+mod config;
+mod error;
+mod open_block;
+mod replay;
+mod snapshot;
 
-use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, RuntimeConfig, Status};
-use tally_runtime::state::{StateError, WorldState};
-use tally_runtime::tx::{BlockEnv, TxError};
+pub use config::{ChainConfig, Clock, MiningMode};
+pub use error::{ChainError, SubmitError};
+pub use open_block::PendingBlock;
+
+use std::collections::BTreeMap;
+
+use tally_runtime::exec::{BlockContext, ExecError, Receipt, Runtime, Status};
+use tally_runtime::state::WorldState;
+use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, H256, U256};
-use tally_vm::VmError;
-use thiserror::Error;
 
 use super::block::{encode_receipt, index_root, Bloom, Header};
-use super::genesis::{Genesis, GenesisError};
-use super::mempool::{AccountState, Mempool, PoolConfig, PoolError, PoolTx};
-use super::store::{Block, ChainStore, ChainStoreError, ReceiptStatus, StateStore, StoredReceipt};
-use super::tx::{recover_senders_parallel, SignedTransaction, TxDecodeError};
-
-/// When blocks are produced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MiningMode {
-    /// One block per accepted transaction, as soon as it arrives (anvil's default).
-    OnDemand,
-    /// A block every `n` seconds, driven by whoever owns the chain (`tally node`).
-    Interval(u64),
-    /// Only when [`Chain::mine`] is called.
-    Manual,
-}
-
-/// How a chain runs.
-#[derive(Clone, Debug)]
-pub struct ChainConfig {
-    pub runtime: RuntimeConfig,
-    pub pool: PoolConfig,
-    pub mining: MiningMode,
-    /// Receives the priority fees of every block.
-    pub producer: H160,
-}
-
-impl Default for ChainConfig {
-    fn default() -> Self {
-        ChainConfig {
-            runtime: RuntimeConfig::default(),
-            pool: PoolConfig::default(),
-            mining: MiningMode::OnDemand,
-            producer: H160::zero(),
-        }
-    }
-}
-
-/// Errors of the chain itself (never of a transaction's execution).
-#[derive(Debug, Error)]
-pub enum ChainError {
-    #[error(transparent)]
-    Store(#[from] ChainStoreError),
-    #[error(transparent)]
-    State(#[from] StateError),
-    #[error(transparent)]
-    Genesis(#[from] GenesisError),
-    #[error("vm: {0}")]
-    Vm(#[from] VmError),
-    #[error("execution: {0}")]
-    Execution(String),
-    #[error("the database holds another chain: its genesis hash is {stored:?}, this genesis gives {given:?}")]
-    GenesisMismatch { stored: H256, given: H256 },
-    #[error("the database holds chain id {stored:?}, the genesis says {given}")]
-    ChainIdMismatch { stored: Option<u64>, given: u64 },
-    #[error("the state at block {number} has root {found:?}, its header says {expected:?}")]
-    StateRootMismatch {
-        number: u64,
-        expected: H256,
-        found: H256,
-    },
-    #[error("block {0} is missing from the store")]
-    MissingBlock(u64),
-}
-
-/// Why a submitted transaction was not accepted.
-#[derive(Debug, Error)]
-pub enum SubmitError {
-    #[error("malformed transaction: {0}")]
-    Decode(#[from] TxDecodeError),
-    /// Invalid whatever the state: the runtime's checks that need no account.
-    #[error("invalid transaction: {0}")]
-    Invalid(#[from] TxError),
-    #[error("rejected by the mempool: {0}")]
-    Pool(#[from] PoolError),
-    #[error(transparent)]
-    Chain(#[from] ChainError),
-}
+use super::cheat::Cheat;
+use super::genesis::Genesis;
+use super::mempool::{AccountState, Mempool, PoolConfig, PoolTx};
+use super::store::{Block, ChainStore, ReceiptStatus, StateStore, StoredReceipt};
+use super::tx::{recover_senders_parallel, SignedTransaction};
+use clock::BlockClock;
+use open_block::OpenBlock;
+use snapshot::Snapshot;
 
 /// A single-node chain.
 pub struct Chain {
@@ -99,8 +45,15 @@ pub struct Chain {
     head: Header,
     chain_id: u64,
     config: ChainConfig,
-    /// Timestamp for the next block, if set (otherwise the clock, at least head + 1).
-    next_timestamp: Option<u64>,
+    clock: BlockClock,
+    /// Cheats applied since the head was mined (in the state, not yet in a block).
+    pending_cheats: Vec<Cheat>,
+    /// The runtime receipts of the last block mined.
+    last_receipts: Vec<Receipt>,
+    snapshots: BTreeMap<u64, Snapshot>,
+    next_snapshot: u64,
+    /// The block being built by [`Chain::execute`], not sealed yet.
+    open: Option<OpenBlock>,
 }
 
 impl Chain {
@@ -144,6 +97,7 @@ impl Chain {
         };
         let runtime = Runtime::new(config.runtime.clone(), state)?;
         load_modules(&store, &runtime);
+        let clock = BlockClock::new(config.clock, head.timestamp);
         let pool_config = PoolConfig {
             block_gas_limit: head.gas_limit,
             ..config.pool.clone()
@@ -156,7 +110,12 @@ impl Chain {
             head,
             chain_id: genesis.chain_id,
             config,
-            next_timestamp: None,
+            clock,
+            pending_cheats: Vec::new(),
+            last_receipts: Vec::new(),
+            snapshots: BTreeMap::new(),
+            next_snapshot: 0,
+            open: None,
         })
     }
 
@@ -180,9 +139,20 @@ impl Chain {
         &self.pool
     }
 
-    /// The runtime, holding the world state at the head.
+    /// The runtime, holding the world state at the head (with the unmined cheats). Change
+    /// the state through the cheat methods ([`Chain::set_balance`]...), not directly: direct
+    /// changes are not recorded, so snapshots and block re-execution would not see them.
     pub fn runtime(&mut self) -> &mut Runtime<StateStore> {
         &mut self.runtime
+    }
+
+    /// The runtime receipts (gas breakdown, and call trace when
+    /// [`RuntimeConfig::trace`](tally_runtime::exec::RuntimeConfig::trace) is on) of the
+    /// transactions of the last block mined, in order: what the store keeps of them is only
+    /// their [`StoredReceipt`]s. Empty after a revert. The trace of a transaction run by
+    /// [`Chain::execute`] is not kept: `execute` returned it.
+    pub fn last_receipts(&self) -> &[Receipt] {
+        &self.last_receipts
     }
 
     /// The mining mode.
@@ -191,9 +161,20 @@ impl Chain {
     }
 
     /// Sets the timestamp of the next block (it must exceed the head's; it is raised to
-    /// head + 1 otherwise).
+    /// head + 1 otherwise). Later blocks continue from it (see [`Chain::increase_time`]).
     pub fn set_next_timestamp(&mut self, timestamp: u64) {
-        self.next_timestamp = Some(timestamp);
+        self.clock.set_next(timestamp);
+    }
+
+    /// Moves every later block's timestamp `seconds` further (anvil's `evm_increaseTime`);
+    /// returns the total offset in seconds from the clock's time.
+    pub fn increase_time(&mut self, seconds: u64) -> i64 {
+        self.clock.increase(seconds)
+    }
+
+    /// Seconds added to the clock's time for block timestamps.
+    pub fn time_offset(&self) -> i64 {
+        self.clock.offset()
     }
 
     /// Decodes, checks and pools a raw signed transaction; in on-demand mode, mines it.
@@ -215,6 +196,22 @@ impl Chain {
 
     /// Checks and pools a decoded transaction; in on-demand mode, mines it.
     pub fn submit(&mut self, tx: SignedTransaction) -> Result<H256, SubmitError> {
+        self.admit(tx)
+    }
+
+    /// Checks and pools `tx` as if `sender` had signed it (anvil's impersonation, for
+    /// `eth_sendTransaction` from an address without a key); in on-demand mode, mines it. The
+    /// stored envelope carries a placeholder signature and the hash commits to the sender
+    /// (see [`SignedTransaction::impersonated`]). Returns its hash.
+    pub fn submit_impersonated(
+        &mut self,
+        sender: H160,
+        tx: Transaction,
+    ) -> Result<H256, SubmitError> {
+        self.admit(SignedTransaction::impersonated(tx, sender))
+    }
+
+    fn admit(&mut self, tx: SignedTransaction) -> Result<H256, SubmitError> {
         let t = tx.transaction();
         if t.chain_id != self.chain_id {
             return Err(TxError::WrongChainId {
@@ -250,56 +247,45 @@ impl Chain {
         Ok(hash)
     }
 
-    /// The timestamp the next block gets: the one set, or the clock, and at least head + 1.
-    fn next_block_timestamp(&mut self) -> u64 {
-        let wanted = self.next_timestamp.take().unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        });
-        wanted.max(self.head.timestamp.saturating_add(1))
-    }
-
     /// Builds, executes and commits the next block from the best pooled transactions (an
     /// empty block if there are none).
     pub fn mine(&mut self) -> Result<Block, ChainError> {
-        let timestamp = self.next_block_timestamp();
-        let env = BlockEnv {
-            number: self.head.number + 1,
-            timestamp,
-            chain_id: self.chain_id,
-            gas_limit: self.head.gas_limit,
-            base_fee: self.head.next_base_fee(),
-            producer: self.config.producer,
+        self.mine_at(None)
+    }
+
+    /// [`Chain::mine`] with the system time `wall` instead of reading the clock: the open
+    /// block (see [`Chain::execute`]), or a new one, filled from the pool and sealed.
+    fn mine_at(&mut self, wall: Option<u64>) -> Result<Block, ChainError> {
+        let mut block = match self.open.take() {
+            Some(open) => open,
+            None => self.start_block(wall),
         };
-        let mut ctx = BlockContext::new(env);
-        let mut included: Vec<(SignedTransaction, Receipt)> = Vec::new();
         let mut dropped: Vec<H256> = Vec::new();
         let mut best = self.pool.best();
         while let Some(entry) = best.next() {
             let sender = entry.tx.sender;
-            if entry.tx.gas_limit > ctx.gas_left() {
+            if entry.tx.gas_limit > block.ctx.gas_left() {
                 best.skip_sender(sender);
                 continue;
             }
             match self
                 .runtime
-                .transact(&mut ctx, sender, entry.payload.transaction())
+                .transact(&mut block.ctx, sender, entry.payload.transaction())
             {
-                Ok(receipt) => included.push((entry.payload.clone(), receipt)),
+                Ok(receipt) => block.included.push((entry.payload.clone(), receipt)),
                 Err(ExecError::Invalid(_)) => {
                     dropped.push(entry.tx.hash);
                     best.skip_sender(sender);
                 }
                 Err(e) => {
                     drop(best);
-                    self.reload_state()?;
+                    self.reset_state()?;
                     return Err(ChainError::Execution(e.to_string()));
                 }
             }
         }
         drop(best);
-        let block = self.commit(ctx, included)?;
+        let block = self.seal_block(block)?;
         for hash in dropped {
             self.pool.remove(&hash);
         }
@@ -337,8 +323,8 @@ impl Chain {
         };
         let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
         let receipts: Vec<StoredReceipt> = included
-            .into_iter()
-            .map(|(tx, r)| stored_receipt(&tx, r))
+            .iter()
+            .map(|(tx, r)| stored_receipt(tx, r))
             .collect();
         let block = Block {
             header,
@@ -355,15 +341,21 @@ impl Chain {
                 Some((H256(*hash), artifact))
             })
             .collect();
-        if let Err(e) = self
-            .store
-            .commit_block(&block, &receipts, &commit.batch, &modules)
-        {
-            self.reload_state()?;
+        let written = self.store.commit_block(
+            &block,
+            &receipts,
+            &commit.batch,
+            &modules,
+            &self.pending_cheats,
+        );
+        if let Err(e) = written {
+            self.reset_state()?;
             return Err(e.into());
         }
         self.runtime.state_mut().finish_commit(commit)?;
         self.head = block.header.clone();
+        self.pending_cheats.clear();
+        self.last_receipts = included.into_iter().map(|(_, r)| r).collect();
         senders.sort_unstable();
         senders.dedup();
         let mut accounts = Vec::with_capacity(senders.len());
@@ -390,24 +382,33 @@ impl Chain {
         ))
     }
 
-    /// In [`MiningMode::Interval`], mines a block if `now` (seconds since the Unix epoch) is
-    /// at least the interval past the head's timestamp; the node calls this on a timer.
+    /// In [`MiningMode::Interval`], mines a block if `now` (seconds since the Unix epoch), plus
+    /// the time offset, is at least the interval past the head's timestamp; the node calls
+    /// this on a timer. The block's timestamp comes from the clock as for [`Chain::mine`], with
+    /// `now` as the system time.
     pub fn tick(&mut self, now: u64) -> Result<Option<Block>, ChainError> {
         let MiningMode::Interval(every) = self.config.mining else {
             return Ok(None);
         };
-        if now < self.head.timestamp.saturating_add(every) {
+        if !self
+            .clock
+            .reached(now, self.head.timestamp.saturating_add(every))
+        {
             return Ok(None);
         }
-        self.set_next_timestamp(now);
-        self.mine().map(Some)
+        self.mine_at(Some(now)).map(Some)
     }
 
-    /// Drops the in-memory state and reopens it at the head (after a failed block).
-    fn reload_state(&mut self) -> Result<(), ChainError> {
+    /// Drops the in-memory state, reopens it at the head and applies the unmined cheats again
+    /// (after a failed block, or a revert).
+    fn reset_state(&mut self) -> Result<(), ChainError> {
+        // The open block's transactions are in the state dropped here.
+        self.open = None;
         let state = WorldState::open(self.store.state_store(), self.head.number)?;
-        self.runtime = Runtime::new(self.config.runtime.clone(), state)?;
-        load_modules(&self.store, &self.runtime);
+        *self.runtime.state_mut() = state;
+        for cheat in &self.pending_cheats {
+            cheats::apply(&mut self.runtime, cheat)?;
+        }
         Ok(())
     }
 }
@@ -426,7 +427,6 @@ fn load_modules(store: &ChainStore, runtime: &Runtime<StateStore>) {
     }
 }
 
-/// The genesis block's header: the genesis state's root, no transactions.
 /// The genesis block's header for a genesis state with root `state_root`.
 fn genesis_header(genesis: &Genesis, state_root: H256) -> Header {
     Header {
@@ -468,7 +468,8 @@ fn check_genesis(store: &ChainStore, genesis: &Genesis) -> Result<(), ChainError
     Ok(())
 }
 
-fn stored_receipt(tx: &SignedTransaction, r: Receipt) -> StoredReceipt {
+/// What the store keeps of a receipt (the runtime's stays in [`Chain::last_receipts`]).
+fn stored_receipt(tx: &SignedTransaction, r: &Receipt) -> StoredReceipt {
     StoredReceipt {
         transaction_hash: tx.hash(),
         from: tx.sender(),
@@ -481,8 +482,8 @@ fn stored_receipt(tx: &SignedTransaction, r: Receipt) -> StoredReceipt {
         gas_used: r.gas_used,
         cumulative_gas_used: r.cumulative_gas_used,
         intrinsic_gas: r.gas.intrinsic,
-        logs: r.logs,
-        output: r.output,
+        logs: r.logs.clone(),
+        output: r.output.clone(),
         contract_address: r.contract_address,
         effective_gas_price: r.effective_gas_price,
         burned: r.burned,

@@ -1,22 +1,26 @@
-//! Durable chain storage: blocks, receipts, the transaction index and the state (trie nodes
-//! and code) in one redb database, written with one atomic transaction per block; or the same
-//! in memory for tests. A database written by a newer format version is refused.
+//! Durable chain storage: blocks, receipts, the transaction index, the cheats applied before
+//! each block and the state (trie nodes and code) in one redb database, written with one atomic
+//! transaction per block; or the same in memory for tests. A database written by a newer format
+//! version is refused. [`ChainStore::rewind`] drops the blocks after a given one, atomically.
+
+mod records;
+mod state;
+
+pub use records::{Block, ReceiptStatus, StoredReceipt};
+pub use state::StateStore;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use alloy_rlp::{Bytes, Decodable, Encodable, RlpDecodable, RlpEncodable};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use tally_runtime::state::Log;
-use tally_runtime::trie::{
-    Hash, MemoryStore, Namespace, NodeKey, NodeStore, PruneStats, RedbStore, StoreError,
-    StoredRoot, WriteBatch,
-};
-use tally_runtime::{H160, H256, U256};
+use tally_runtime::trie::{MemoryStore, NodeStore, RedbStore, StoreError, WriteBatch};
+use tally_runtime::H256;
 use thiserror::Error;
 
-use super::block::Header;
+use super::cheat::{decode_cheats, encode_cheats, Cheat};
+use super::tx::SignedTransaction;
+use records::{decode_block, decode_receipts, encode_block, encode_receipts};
 
 /// Version of the on-disk layout written by this build.
 pub const FORMAT_VERSION: u64 = 1;
@@ -27,6 +31,8 @@ const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("blo
 const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const MODULES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("compiled_modules");
+/// The cheats applied before each block (see `chain::cheat`), for blocks that had any.
+const CHEATS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_cheats");
 
 /// The data directory `tally` uses by default.
 pub const DEFAULT_DATA_DIR: &str = "tally-data";
@@ -48,226 +54,6 @@ fn db_err(e: impl std::fmt::Display) -> ChainStoreError {
     ChainStoreError::Database(e.to_string())
 }
 
-/// A block: its header and its transactions as signed envelopes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Block {
-    pub header: Header,
-    pub transactions: Vec<Vec<u8>>,
-}
-
-/// How a stored transaction ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReceiptStatus {
-    Success,
-    Revert,
-    /// Failed, with the reason (a trap, invalid code...).
-    Failure(String),
-}
-
-/// A receipt as the chain stores and serves it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredReceipt {
-    pub transaction_hash: H256,
-    pub from: H160,
-    pub to: Option<H160>,
-    pub status: ReceiptStatus,
-    pub gas_used: u64,
-    pub cumulative_gas_used: u64,
-    pub intrinsic_gas: u64,
-    pub logs: Vec<Log>,
-    pub output: Vec<u8>,
-    pub contract_address: Option<H160>,
-    pub effective_gas_price: U256,
-    pub burned: U256,
-    pub tip: U256,
-}
-
-#[derive(RlpEncodable, RlpDecodable)]
-struct BlockRecord {
-    header: Bytes,
-    transactions: Vec<Bytes>,
-}
-
-#[derive(RlpEncodable, RlpDecodable)]
-struct LogRecord {
-    address: [u8; 20],
-    topics: Vec<[u8; 32]>,
-    data: Bytes,
-}
-
-#[derive(RlpEncodable, RlpDecodable)]
-struct ReceiptRecord {
-    transaction_hash: [u8; 32],
-    from: [u8; 20],
-    to: Bytes,
-    status: u8,
-    failure: Bytes,
-    gas_used: u64,
-    cumulative_gas_used: u64,
-    intrinsic_gas: u64,
-    logs: Vec<LogRecord>,
-    output: Bytes,
-    contract_address: Bytes,
-    effective_gas_price: [u8; 32],
-    burned: [u8; 32],
-    tip: [u8; 32],
-}
-
-fn encode_block(block: &Block) -> Vec<u8> {
-    alloy_rlp::encode(BlockRecord {
-        header: block.header.encode().into(),
-        transactions: block
-            .transactions
-            .iter()
-            .map(|t| Bytes::copy_from_slice(t))
-            .collect(),
-    })
-}
-
-fn decode_block(bytes: &[u8]) -> Result<Block, ChainStoreError> {
-    let corrupt = |e: alloy_rlp::Error| ChainStoreError::Corrupt(format!("block: {e}"));
-    let record = BlockRecord::decode(&mut &bytes[..]).map_err(corrupt)?;
-    Ok(Block {
-        header: Header::decode(&record.header).map_err(corrupt)?,
-        transactions: record.transactions.iter().map(|t| t.to_vec()).collect(),
-    })
-}
-
-fn optional_address(a: Option<H160>) -> Bytes {
-    a.map_or_else(Bytes::new, |a| Bytes::copy_from_slice(a.as_bytes()))
-}
-
-fn read_optional_address(b: &[u8]) -> Result<Option<H160>, ChainStoreError> {
-    match b.len() {
-        0 => Ok(None),
-        20 => Ok(Some(H160::from_slice(b))),
-        n => Err(ChainStoreError::Corrupt(format!("address of {n} bytes"))),
-    }
-}
-
-fn encode_receipts(receipts: &[StoredReceipt]) -> Vec<u8> {
-    let records: Vec<ReceiptRecord> = receipts
-        .iter()
-        .map(|r| {
-            let (status, failure) = match &r.status {
-                ReceiptStatus::Success => (0, Bytes::new()),
-                ReceiptStatus::Revert => (1, Bytes::new()),
-                ReceiptStatus::Failure(reason) => (2, Bytes::copy_from_slice(reason.as_bytes())),
-            };
-            ReceiptRecord {
-                transaction_hash: r.transaction_hash.0,
-                from: r.from.0,
-                to: optional_address(r.to),
-                status,
-                failure,
-                gas_used: r.gas_used,
-                cumulative_gas_used: r.cumulative_gas_used,
-                intrinsic_gas: r.intrinsic_gas,
-                logs: r
-                    .logs
-                    .iter()
-                    .map(|l| LogRecord {
-                        address: l.address.0,
-                        topics: l.topics.iter().map(|t| t.0).collect(),
-                        data: Bytes::copy_from_slice(&l.data),
-                    })
-                    .collect(),
-                output: Bytes::copy_from_slice(&r.output),
-                contract_address: optional_address(r.contract_address),
-                effective_gas_price: r.effective_gas_price.to_big_endian(),
-                burned: r.burned.to_big_endian(),
-                tip: r.tip.to_big_endian(),
-            }
-        })
-        .collect();
-    let mut out = Vec::new();
-    records.encode(&mut out);
-    out
-}
-
-fn decode_receipts(bytes: &[u8]) -> Result<Vec<StoredReceipt>, ChainStoreError> {
-    let records = Vec::<ReceiptRecord>::decode(&mut &bytes[..])
-        .map_err(|e| ChainStoreError::Corrupt(format!("receipts: {e}")))?;
-    records
-        .into_iter()
-        .map(|r| {
-            let status = match r.status {
-                0 => ReceiptStatus::Success,
-                1 => ReceiptStatus::Revert,
-                2 => ReceiptStatus::Failure(String::from_utf8_lossy(&r.failure).into_owned()),
-                n => return Err(ChainStoreError::Corrupt(format!("receipt status {n}"))),
-            };
-            Ok(StoredReceipt {
-                transaction_hash: H256(r.transaction_hash),
-                from: H160(r.from),
-                to: read_optional_address(&r.to)?,
-                status,
-                gas_used: r.gas_used,
-                cumulative_gas_used: r.cumulative_gas_used,
-                intrinsic_gas: r.intrinsic_gas,
-                logs: r
-                    .logs
-                    .into_iter()
-                    .map(|l| Log {
-                        address: H160(l.address),
-                        topics: l.topics.into_iter().map(H256).collect(),
-                        data: l.data.to_vec(),
-                    })
-                    .collect(),
-                output: r.output.to_vec(),
-                contract_address: read_optional_address(&r.contract_address)?,
-                effective_gas_price: U256::from_big_endian(&r.effective_gas_price),
-                burned: U256::from_big_endian(&r.burned),
-                tip: U256::from_big_endian(&r.tip),
-            })
-        })
-        .collect()
-}
-
-/// The state's node store: in memory or in the chain's redb database.
-#[derive(Clone, Debug)]
-pub enum StateStore {
-    Memory(MemoryStore),
-    Redb(RedbStore),
-}
-
-impl NodeStore for StateStore {
-    fn node(&self, key: &NodeKey) -> Result<Option<Vec<u8>>, StoreError> {
-        match self {
-            StateStore::Memory(s) => s.node(key),
-            StateStore::Redb(s) => s.node(key),
-        }
-    }
-    fn code(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StoreError> {
-        match self {
-            StateStore::Memory(s) => s.code(hash),
-            StateStore::Redb(s) => s.code(hash),
-        }
-    }
-    fn root_at(
-        &self,
-        namespace: &Namespace,
-        version: u64,
-    ) -> Result<Option<(u64, StoredRoot)>, StoreError> {
-        match self {
-            StateStore::Memory(s) => s.root_at(namespace, version),
-            StateStore::Redb(s) => s.root_at(namespace, version),
-        }
-    }
-    fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
-        match self {
-            StateStore::Memory(s) => s.write(batch),
-            StateStore::Redb(s) => s.write(batch),
-        }
-    }
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
-        match self {
-            StateStore::Memory(s) => s.prune(keep_from),
-            StateStore::Redb(s) => s.prune(keep_from),
-        }
-    }
-}
-
 #[derive(Default)]
 struct MemoryChain {
     chain_id: Option<u64>,
@@ -277,6 +63,7 @@ struct MemoryChain {
     numbers: BTreeMap<H256, u64>,
     receipts: BTreeMap<u64, Vec<u8>>,
     tx_index: BTreeMap<H256, (u64, u32)>,
+    cheats: BTreeMap<u64, Vec<u8>>,
 }
 
 enum Backend {
@@ -324,6 +111,7 @@ impl ChainStore {
             txn.open_table(RECEIPTS).map_err(db_err)?;
             txn.open_table(TX_INDEX).map_err(db_err)?;
             txn.open_table(MODULES).map_err(db_err)?;
+            txn.open_table(CHEATS).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         let nodes = RedbStore::with_database(db.clone())?;
@@ -343,16 +131,25 @@ impl ChainStore {
         chain.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The chain id recorded when the chain was created.
-    pub fn chain_id(&self) -> Result<Option<u64>, ChainStoreError> {
+    /// A number of the chain's metadata: `key` in redb, `memory` in memory.
+    fn meta(
+        &self,
+        key: &str,
+        memory: fn(&MemoryChain) -> Option<u64>,
+    ) -> Result<Option<u64>, ChainStoreError> {
         match &self.backend {
-            Backend::Memory(m) => Ok(Self::locked(m).chain_id),
+            Backend::Memory(m) => Ok(memory(&Self::locked(m))),
             Backend::Redb(db) => {
                 let txn = db.begin_read().map_err(db_err)?;
                 let meta = txn.open_table(META).map_err(db_err)?;
-                Ok(meta.get("chain_id").map_err(db_err)?.map(|v| v.value()))
+                Ok(meta.get(key).map_err(db_err)?.map(|v| v.value()))
             }
         }
+    }
+
+    /// The chain id recorded when the chain was created.
+    pub fn chain_id(&self) -> Result<Option<u64>, ChainStoreError> {
+        self.meta("chain_id", |m| m.chain_id)
     }
 
     /// Writes the genesis block and records the chain id, atomically.
@@ -362,7 +159,7 @@ impl ChainStore {
         block: &Block,
         state: &WriteBatch,
     ) -> Result<(), ChainStoreError> {
-        self.commit(block, &[], state, &[], Some(chain_id))
+        self.commit(block, &[], state, &[], &[], Some(chain_id))
     }
 
     /// Every compiled-module artifact stored, by code hash (see `tally_vm::Vm::serialize`).
@@ -388,28 +185,67 @@ impl ChainStore {
 
     /// The number of the last committed block.
     pub fn head(&self) -> Result<Option<u64>, ChainStoreError> {
+        self.meta("head", |m| m.head)
+    }
+
+    /// The record of block `number` in a per-block table: `table` in redb, `memory` in memory.
+    fn numbered(
+        &self,
+        table: TableDefinition<u64, &'static [u8]>,
+        memory: fn(&MemoryChain) -> &BTreeMap<u64, Vec<u8>>,
+        number: u64,
+    ) -> Result<Option<Vec<u8>>, ChainStoreError> {
         match &self.backend {
-            Backend::Memory(m) => Ok(Self::locked(m).head),
+            Backend::Memory(m) => Ok(memory(&Self::locked(m)).get(&number).cloned()),
             Backend::Redb(db) => {
                 let txn = db.begin_read().map_err(db_err)?;
-                let meta = txn.open_table(META).map_err(db_err)?;
-                Ok(meta.get("head").map_err(db_err)?.map(|v| v.value()))
+                let table = txn.open_table(table).map_err(db_err)?;
+                let value = table.get(number).map_err(db_err)?;
+                Ok(value.map(|v| v.value().to_vec()))
             }
         }
     }
 
     /// The block at `number`.
     pub fn block(&self, number: u64) -> Result<Option<Block>, ChainStoreError> {
-        let bytes = match &self.backend {
-            Backend::Memory(m) => Self::locked(m).blocks.get(&number).cloned(),
-            Backend::Redb(db) => {
-                let txn = db.begin_read().map_err(db_err)?;
-                let table = txn.open_table(BLOCKS).map_err(db_err)?;
-                let value = table.get(number).map_err(db_err)?;
-                value.map(|v| v.value().to_vec())
-            }
-        };
+        let bytes = self.numbered(BLOCKS, |m| &m.blocks, number)?;
         bytes.map(|b| decode_block(&b)).transpose()
+    }
+
+    /// The transactions of block `number`, each with the sender and hash its receipt recorded:
+    /// no signature is recovered, so impersonated transactions read back as they were mined.
+    pub fn block_transactions(
+        &self,
+        number: u64,
+    ) -> Result<Option<Vec<SignedTransaction>>, ChainStoreError> {
+        let Some(block) = self.block(number)? else {
+            return Ok(None);
+        };
+        let receipts = self.receipts(number)?;
+        if receipts.len() != block.transactions.len() {
+            return Err(ChainStoreError::Corrupt(format!(
+                "block {number} has {} transactions and {} receipts",
+                block.transactions.len(),
+                receipts.len()
+            )));
+        }
+        let transactions = block
+            .transactions
+            .iter()
+            .zip(&receipts)
+            .map(|(raw, r)| {
+                SignedTransaction::decode_with_sender(raw, r.from, r.transaction_hash)
+                    .map_err(|e| ChainStoreError::Corrupt(format!("block {number}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(transactions))
+    }
+
+    /// The cheats applied before block `number` was built (empty if none).
+    pub fn cheats(&self, number: u64) -> Result<Vec<Cheat>, ChainStoreError> {
+        let bytes = self.numbered(CHEATS, |m| &m.cheats, number)?;
+        let decoded = bytes.map_or(Ok(Vec::new()), |b| decode_cheats(&b));
+        decoded.map_err(|e| ChainStoreError::Corrupt(format!("block {number}: {e}")))
     }
 
     /// The number of the block with hash `hash`.
@@ -426,15 +262,7 @@ impl ChainStore {
 
     /// The receipts of block `number`, in transaction order.
     pub fn receipts(&self, number: u64) -> Result<Vec<StoredReceipt>, ChainStoreError> {
-        let bytes = match &self.backend {
-            Backend::Memory(m) => Self::locked(m).receipts.get(&number).cloned(),
-            Backend::Redb(db) => {
-                let txn = db.begin_read().map_err(db_err)?;
-                let table = txn.open_table(RECEIPTS).map_err(db_err)?;
-                let value = table.get(number).map_err(db_err)?;
-                value.map(|v| v.value().to_vec())
-            }
-        };
+        let bytes = self.numbered(RECEIPTS, |m| &m.receipts, number)?;
         bytes.map_or(Ok(Vec::new()), |b| decode_receipts(&b))
     }
 
@@ -450,16 +278,18 @@ impl ChainStore {
         }
     }
 
-    /// Writes a block, its receipts, its state changes and the compiled modules of the code it
-    /// deployed in one atomic transaction, and makes it the head.
+    /// Writes a block, its receipts, its state changes, the compiled modules of the code it
+    /// deployed and the cheats applied before it in one atomic transaction, and makes it the
+    /// head.
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[StoredReceipt],
         state: &WriteBatch,
         modules: &[(H256, Vec<u8>)],
+        cheats: &[Cheat],
     ) -> Result<(), ChainStoreError> {
-        self.commit(block, receipts, state, modules, None)
+        self.commit(block, receipts, state, modules, cheats, None)
     }
 
     fn commit(
@@ -468,16 +298,21 @@ impl ChainStore {
         receipts: &[StoredReceipt],
         state: &WriteBatch,
         modules: &[(H256, Vec<u8>)],
+        cheats: &[Cheat],
         chain_id: Option<u64>,
     ) -> Result<(), ChainStoreError> {
         let number = block.header.number;
         let hash = block.header.hash();
         let encoded_block = encode_block(block);
         let encoded_receipts = encode_receipts(receipts);
+        let encoded_cheats = (!cheats.is_empty()).then(|| encode_cheats(cheats));
         match &self.backend {
             Backend::Memory(m) => {
                 self.state.write(state)?;
                 let mut chain = Self::locked(m);
+                if let Some(cheats) = encoded_cheats {
+                    chain.cheats.insert(number, cheats);
+                }
                 chain.blocks.insert(number, encoded_block);
                 chain.numbers.insert(hash, number);
                 chain.receipts.insert(number, encoded_receipts);
@@ -524,6 +359,10 @@ impl ChainStore {
                     for (hash, artifact) in modules {
                         table.insert(&hash.0, artifact.as_slice()).map_err(db_err)?;
                     }
+                    if let Some(cheats) = &encoded_cheats {
+                        let mut table = txn.open_table(CHEATS).map_err(db_err)?;
+                        table.insert(number, cheats.as_slice()).map_err(db_err)?;
+                    }
                     let mut meta = txn.open_table(META).map_err(db_err)?;
                     meta.insert("head", number).map_err(db_err)?;
                     if let Some(id) = chain_id {
@@ -535,4 +374,90 @@ impl ChainStore {
         }
         Ok(())
     }
+
+    /// Deletes every block after `to_block` with its receipts, transaction index entries,
+    /// cheats and state (trie nodes, stale-index entries and roots of the later versions), and
+    /// makes `to_block` the head, in one atomic write. Compiled modules and code stay (they are
+    /// content-addressed). Nothing happens if the head is at or before `to_block`.
+    pub fn rewind(&self, to_block: u64) -> Result<(), ChainStoreError> {
+        if self.head()?.is_none_or(|head| head <= to_block) {
+            return Ok(());
+        }
+        let after = to_block + 1;
+        match &self.backend {
+            Backend::Memory(m) => {
+                let mut chain = Self::locked(m);
+                // Decoded before anything changes, so a damaged record changes nothing.
+                let (hashes, transactions) = doomed_keys(
+                    chain.blocks.range(after..).map(|(_, b)| b),
+                    chain.receipts.range(after..).map(|(_, r)| r),
+                )?;
+                self.state.rewind(to_block)?;
+                chain.blocks.split_off(&after);
+                chain.receipts.split_off(&after);
+                chain.cheats.split_off(&after);
+                for hash in hashes {
+                    chain.numbers.remove(&hash);
+                }
+                for hash in transactions {
+                    chain.tx_index.remove(&hash);
+                }
+                chain.head = Some(to_block);
+            }
+            Backend::Redb(db) => {
+                let txn = db.begin_write().map_err(db_err)?;
+                RedbStore::rewind_in(&txn, to_block)?;
+                {
+                    let blocks = take_from(&txn, BLOCKS, after)?;
+                    let receipts = take_from(&txn, RECEIPTS, after)?;
+                    take_from(&txn, CHEATS, after)?;
+                    let (hashes, transactions) = doomed_keys(blocks.iter(), receipts.iter())?;
+                    let mut numbers = txn.open_table(BLOCK_NUMBERS).map_err(db_err)?;
+                    for hash in hashes {
+                        numbers.remove(&hash.0).map_err(db_err)?;
+                    }
+                    let mut index = txn.open_table(TX_INDEX).map_err(db_err)?;
+                    for hash in transactions {
+                        index.remove(&hash.0).map_err(db_err)?;
+                    }
+                    let mut meta = txn.open_table(META).map_err(db_err)?;
+                    meta.insert("head", to_block).map_err(db_err)?;
+                }
+                txn.commit().map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes the records of blocks `after` and later from a per-block table; returns them.
+fn take_from(
+    txn: &redb::WriteTransaction,
+    table: TableDefinition<u64, &'static [u8]>,
+    after: u64,
+) -> Result<Vec<Vec<u8>>, ChainStoreError> {
+    let mut table = txn.open_table(table).map_err(db_err)?;
+    let mut out = Vec::new();
+    for entry in table
+        .extract_from_if(after.., |_, _| true)
+        .map_err(db_err)?
+    {
+        out.push(entry.map_err(db_err)?.1.value().to_vec());
+    }
+    Ok(out)
+}
+
+/// The block hashes and transaction hashes of the encoded blocks and receipts being deleted.
+fn doomed_keys<'a>(
+    blocks: impl Iterator<Item = &'a Vec<u8>>,
+    receipts: impl Iterator<Item = &'a Vec<u8>>,
+) -> Result<(Vec<H256>, Vec<H256>), ChainStoreError> {
+    let hashes = blocks
+        .map(|b| Ok(decode_block(b)?.header.hash()))
+        .collect::<Result<Vec<_>, ChainStoreError>>()?;
+    let mut transactions = Vec::new();
+    for encoded in receipts {
+        transactions.extend(decode_receipts(encoded)?.iter().map(|r| r.transaction_hash));
+    }
+    Ok((hashes, transactions))
 }
