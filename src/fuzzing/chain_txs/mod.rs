@@ -28,7 +28,7 @@ use super::contracts::{Example, HOSTILE, WELL_BEHAVED};
 use super::keys::dev_keys;
 use crate::chain::genesis::{Genesis, GenesisAccount};
 use crate::chain::mempool::PoolConfig;
-use crate::chain::sequencer::{Chain, ChainConfig, MiningMode, SubmitError};
+use crate::chain::sequencer::{Chain, ChainConfig, Clock, MiningMode, SubmitError};
 use crate::chain::tx::SignedTransaction;
 use invariants::Audit;
 
@@ -89,14 +89,23 @@ impl Session {
             timestamp: 0,
             accounts,
         };
+        let mining = match u.int_in_range(0..=2)? {
+            0 => MiningMode::OnDemand,
+            1 => MiningMode::Manual,
+            _ => MiningMode::Interval(u.int_in_range(1..=50_000)?),
+        };
         let config = ChainConfig {
-            mining: match u.int_in_range(0..=2)? {
-                0 => MiningMode::OnDemand,
-                1 => MiningMode::Manual,
-                _ => MiningMode::Interval(u.int_in_range(1..=50_000)?),
-            },
+            mining,
             producer: PRODUCER,
             pool: pool_config(u)?,
+            // Blocks take their time from the input: a tick's time in interval mode (the
+            // system clock is never read when a tick gives the time), otherwise the timestamp
+            // set before each step, or one second after the parent (the later blocks of a
+            // batch mined on demand).
+            clock: match mining {
+                MiningMode::Interval(_) => Clock::System,
+                _ => Clock::Deterministic { step: 1 },
+            },
             ..ChainConfig::default()
         };
         let chain = modules::open_chain(&genesis, &config);
@@ -125,9 +134,13 @@ impl Session {
     }
 
     fn step(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
-        // The next block's time comes from the input, never from the clock.
+        // The next block's time comes from the input; blocks mined on demand by a batch move
+        // past it (each a second after its parent).
+        self.timestamp = self.timestamp.max(self.chain.head().timestamp);
         self.timestamp += u.int_in_range(1..=100_000)?;
-        self.chain.set_next_timestamp(self.timestamp);
+        if !matches!(self.config.mining, MiningMode::Interval(_)) {
+            self.chain.set_next_timestamp(self.timestamp);
+        }
         match u.int_in_range(0..=10)? {
             0 => {
                 let raw: Vec<u8> = u.arbitrary()?;
@@ -284,7 +297,7 @@ impl Session {
 
     /// Mines what is pooled, checks that block, and replays the chain from genesis.
     fn finish(mut self) {
-        self.timestamp += 1;
+        self.timestamp = self.timestamp.max(self.chain.head().timestamp) + 1;
         self.chain.set_next_timestamp(self.timestamp);
         if let Err(e) = self.chain.mine() {
             panic!("mining: {e}");
