@@ -7,22 +7,15 @@
 use std::fmt::Write;
 
 use arbitrary::{Result, Unstructured};
-use tally_vm::{AbiType, HostFn, HOST_MODULE, WASM_PAGE_SIZE};
+use tally_vm::{AbiType, HostFn, WASM_PAGE_SIZE};
+
+use super::smith::host_import_text;
 
 /// A module of host calls generated from the fuzz input.
 pub fn host_script_module(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     let pages: u32 = u.int_in_range(0..=2)?;
     let memory_bytes = u64::from(pages) * WASM_PAGE_SIZE;
-    let mut text = String::from("(module\n");
-    for f in HostFn::ALL {
-        let _ = writeln!(
-            text,
-            "(import \"{HOST_MODULE}\" \"{name}\" (func ${name} (param{params}) (result{results})))",
-            name = f.name(),
-            params = types(f.params()),
-            results = types(f.results()),
-        );
-    }
+    let mut text = format!("(module\n{}", host_import_text());
     let has_memory = u.ratio(7, 8)?;
     if has_memory {
         let _ = writeln!(text, "(memory (export \"memory\") {pages})");
@@ -41,16 +34,6 @@ pub fn host_script_module(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     text.push(')');
     // Every name, type and constant above is valid WAT by construction.
     Ok(wat::parse_str(&text).expect("generated host script is valid WAT"))
-}
-
-fn types(types: &[AbiType]) -> String {
-    types
-        .iter()
-        .map(|t| match t {
-            AbiType::I32 => " i32",
-            AbiType::I64 => " i64",
-        })
-        .collect()
 }
 
 /// One step: a host call, a loop of host calls, or memory growth (with a memory of

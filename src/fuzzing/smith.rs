@@ -12,30 +12,32 @@ pub const ENTRY_POINTS: [&str; 2] = ["call", "deploy"];
 /// A module importing every host function of the ABI table, from which wasm-smith picks
 /// the imports of each generated module.
 fn host_imports() -> Vec<u8> {
-    let imports: String = HostFn::ALL
+    // The text is built from the ABI table, whose names and types are valid WAT.
+    wat::parse_str(format!("(module {})", host_import_text())).expect("host imports are valid WAT")
+}
+
+/// WAT imports of every host function, each named `$` and its import name.
+pub fn host_import_text() -> String {
+    let types = |types: &[AbiType]| -> String {
+        types
+            .iter()
+            .map(|t| match t {
+                AbiType::I32 => " i32",
+                AbiType::I64 => " i64",
+            })
+            .collect()
+    };
+    HostFn::ALL
         .iter()
         .map(|f| {
             format!(
-                r#"(import "{HOST_MODULE}" "{}" (func (param {}) (result {})))"#,
-                f.name(),
-                wat_types(f.params()),
-                wat_types(f.results())
+                "(import \"{HOST_MODULE}\" \"{name}\" (func ${name} (param{}) (result{})))\n",
+                types(f.params()),
+                types(f.results()),
+                name = f.name(),
             )
         })
-        .collect();
-    // The text is built from the ABI table above, whose names and types are valid WAT.
-    wat::parse_str(format!("(module {imports})")).expect("host imports are valid WAT")
-}
-
-fn wat_types(types: &[AbiType]) -> String {
-    let names: Vec<&str> = types
-        .iter()
-        .map(|t| match t {
-            AbiType::I32 => "i32",
-            AbiType::I64 => "i64",
-        })
-        .collect();
-    names.join(" ")
+        .collect()
 }
 
 /// The exports of a generated module: both entry points and a memory of `pages` initial

@@ -1,13 +1,16 @@
-//! The `chain_txs` oracles: the audit of every new block (supply, fees, nonces, gas, pool) and
-//! the replay of the whole chain from genesis.
+//! The `chain_txs` oracles: the audit of every new block (supply, fees, nonces, gas), the
+//! pool's consistency after every step, and the replay of the whole chain from genesis.
 
 use std::collections::BTreeMap;
 
-use tally_runtime::{H160, U256};
+use tally_runtime::trie::keccak256;
+use tally_runtime::{H160, H256, U256};
 
 use super::modules::open_chain;
 use crate::chain::genesis::Genesis;
+use crate::chain::mempool::{PoolConfig, TxStatus};
 use crate::chain::sequencer::{Chain, ChainConfig, MiningMode};
+use crate::chain::tx::SignedTransaction;
 
 /// What the blocks audited so far add up to.
 pub struct Audit {
@@ -100,7 +103,6 @@ impl Audit {
         self.audited = head;
         self.check_nonces(chain, &included);
         self.check_supply(chain);
-        self.check_pool(chain);
         for (address, code) in &mut self.created {
             let state = chain.runtime().state_mut();
             *code = state
@@ -139,31 +141,76 @@ impl Audit {
             "balances + burned = supply"
         );
     }
+}
 
-    /// Nothing pooled is below its sender's nonce.
-    fn check_pool(&self, chain: &mut Chain) {
-        let pooled: Vec<(H160, u64)> = chain
-            .pool()
-            .iter()
-            .map(|p| (p.tx.sender, p.tx.nonce))
-            .collect();
-        for (sender, nonce) in pooled {
-            let account = chain
-                .runtime()
-                .state_mut()
-                .nonce(&sender)
-                .unwrap_or_else(|e| panic!("nonce of {sender:?}: {e}"));
-            assert!(
-                nonce >= account,
-                "a pooled transaction of {sender:?} is below its nonce"
-            );
-        }
+/// The pool respects its limits, and for each sender: nothing below its nonce, pending
+/// exactly up to its first nonce gap, pooled costs covered by its balance.
+pub fn check_pool(chain: &mut Chain, config: &PoolConfig) {
+    let mut by_sender: BTreeMap<H160, Vec<(H256, u64, U256)>> = BTreeMap::new();
+    for pooled in chain.pool().iter() {
+        let tx = pooled.tx;
+        let cost = tx
+            .cost()
+            .unwrap_or_else(|| panic!("a pooled cost overflows"));
+        by_sender
+            .entry(tx.sender)
+            .or_default()
+            .push((tx.hash, tx.nonce, cost));
     }
+    assert!(
+        chain.pool().len() <= config.max_txs,
+        "the pool is over its limit"
+    );
+    let mut pending = 0;
+    for (sender, txs) in by_sender {
+        assert!(
+            txs.len() <= config.max_per_sender,
+            "{sender:?} is over its limit"
+        );
+        let account = chain
+            .runtime()
+            .state_mut()
+            .account(&sender)
+            .unwrap_or_else(|e| panic!("account {sender:?}: {e}"))
+            .unwrap_or_default();
+        let mut next = account.nonce;
+        let mut total = U256::zero();
+        for (hash, nonce, cost) in txs {
+            assert!(
+                nonce >= account.nonce,
+                "a pooled transaction is below its nonce"
+            );
+            let expected = if nonce == next {
+                next += 1;
+                pending += 1;
+                TxStatus::Pending
+            } else {
+                TxStatus::Queued
+            };
+            assert_eq!(
+                chain.pool().status(&hash),
+                Some(expected),
+                "status of {hash:?}"
+            );
+            total += cost;
+        }
+        assert!(
+            total <= account.balance,
+            "{sender:?}'s pooled costs exceed its balance"
+        );
+    }
+    assert_eq!(chain.pool().pending_count(), pending, "pending count");
 }
 
 /// Replays every block of `chain` on a new chain from `genesis`: each block's transactions are
-/// accepted again and mined into the same header, with the same receipts.
-pub fn replay(chain: &Chain, genesis: &Genesis, config: &ChainConfig) {
+/// accepted again and mined into the same header, with the same receipts. Transactions found
+/// in `signed` are submitted decoded, the others as their envelopes.
+pub fn replay(
+    chain: &Chain,
+    genesis: &Genesis,
+    config: &ChainConfig,
+    signed: &BTreeMap<H256, SignedTransaction>,
+) {
     let config = ChainConfig {
         mining: MiningMode::Manual,
         ..config.clone()
@@ -176,7 +223,11 @@ pub fn replay(chain: &Chain, genesis: &Genesis, config: &ChainConfig) {
             .unwrap_or_else(|e| panic!("block {number}: {e}"))
             .unwrap_or_else(|| panic!("block {number} is missing"));
         for raw in &block.transactions {
-            if let Err(e) = replay.submit_raw(raw) {
+            let submitted = match signed.get(&H256(keccak256(raw))) {
+                Some(tx) => replay.submit(tx.clone()),
+                None => replay.submit_raw(raw),
+            };
+            if let Err(e) = submitted {
                 panic!("replaying block {number}: a transaction is refused: {e}");
             }
         }

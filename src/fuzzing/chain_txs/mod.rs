@@ -1,28 +1,34 @@
 //! `chain_txs`: arbitrary sequences of signed transactions (value transfers, deploys of the
 //! example contracts, calls with fuzzed arguments, values and gas limits, malformed envelopes,
-//! wrong nonces, fees and chain ids) submitted to a chain and mined into blocks, on demand or
-//! when the input says so.
+//! wrong nonces, fees and chain ids), one by one or in batches, submitted to a chain and mined
+//! into blocks: on demand, when the input says so, or on ticks of an interval.
 //!
-//! Oracles, after every block ([`invariants`]): the balances of all accounts plus every base
-//! fee burned equal the genesis supply; each sender's nonce advanced by exactly its number of
-//! included transactions; a block's gas used is the sum of its receipts' and the last
-//! cumulative figure; nothing in the pool is below its sender's nonce. At the end the blocks
-//! replayed from genesis on a new chain give the same headers (so the same state,
-//! transactions and receipts roots) and receipts. Nothing panics, and the chain itself never
-//! fails.
+//! Oracles ([`invariants`]), after every block: the balances of all accounts plus every base
+//! fee burned equal the genesis supply; each receipt burns gas x base fee and pays gas x price;
+//! each sender's nonce advanced by exactly its number of included transactions; a block's gas
+//! used is the sum of its receipts' and the last cumulative figure. After every step: the pool
+//! is within its limits, holds nothing below a sender's nonce, marks pending exactly what has
+//! no nonce gap before it, and never holds more than a sender can pay. A tick mines exactly
+//! when the interval has passed. At the end the blocks replayed from genesis on a new chain
+//! give the same headers (so the same state, transactions and receipts roots) and receipts.
+//! Nothing panics, and the chain itself never fails.
 
 mod invariants;
 mod modules;
+mod signatures;
+
+use std::collections::BTreeMap;
 
 use arbitrary::{Result, Unstructured};
 use tally_runtime::tx::{DeployPayload, Transaction};
-use tally_runtime::{H160, U256};
+use tally_runtime::{H160, H256, U256};
 
 use super::abi::{arbitrary_arg, arg_types, encode, encode_call, selector};
 use super::contracts::{Example, HOSTILE, WELL_BEHAVED};
 use super::keys::dev_keys;
 use crate::chain::genesis::{Genesis, GenesisAccount};
-use crate::chain::sequencer::{Chain, ChainConfig, MiningMode, SubmitError};
+use crate::chain::mempool::PoolConfig;
+use crate::chain::sequencer::{Chain, ChainConfig, Clock, MiningMode, SubmitError};
 use crate::chain::tx::SignedTransaction;
 use invariants::Audit;
 
@@ -56,12 +62,14 @@ struct Session {
     contracts: Vec<(H160, &'static Example)>,
     timestamp: u64,
     audit: Audit,
+    /// Every signed transaction submitted, by hash, for the replay.
+    signed: BTreeMap<H256, SignedTransaction>,
 }
 
 impl Session {
     fn open(u: &mut Unstructured<'_>) -> Result<Session> {
         let senders = u.int_in_range(1..=4)?;
-        let mut accounts = std::collections::BTreeMap::new();
+        let mut accounts = BTreeMap::new();
         for (_, address) in &dev_keys()[..senders] {
             let balance = match u.int_in_range(0..=3)? {
                 0 => U256::zero(),
@@ -81,13 +89,23 @@ impl Session {
             timestamp: 0,
             accounts,
         };
+        let mining = match u.int_in_range(0..=2)? {
+            0 => MiningMode::OnDemand,
+            1 => MiningMode::Manual,
+            _ => MiningMode::Interval(u.int_in_range(1..=50_000)?),
+        };
         let config = ChainConfig {
-            mining: if u.arbitrary()? {
-                MiningMode::OnDemand
-            } else {
-                MiningMode::Manual
-            },
+            mining,
             producer: PRODUCER,
+            pool: pool_config(u)?,
+            // Blocks take their time from the input: a tick's time in interval mode (the
+            // system clock is never read when a tick gives the time), otherwise the timestamp
+            // set before each step, or one second after the parent (the later blocks of a
+            // batch mined on demand).
+            clock: match mining {
+                MiningMode::Interval(_) => Clock::System,
+                _ => Clock::Deterministic { step: 1 },
+            },
             ..ChainConfig::default()
         };
         let chain = modules::open_chain(&genesis, &config);
@@ -100,6 +118,7 @@ impl Session {
             contracts: Vec::new(),
             timestamp: 0,
             audit,
+            signed: BTreeMap::new(),
         })
     }
 
@@ -115,33 +134,74 @@ impl Session {
     }
 
     fn step(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
-        // The next block's time comes from the input, never from the clock.
+        // The next block's time comes from the input; blocks mined on demand by a batch move
+        // past it (each a second after its parent).
+        self.timestamp = self.timestamp.max(self.chain.head().timestamp);
         self.timestamp += u.int_in_range(1..=100_000)?;
-        self.chain.set_next_timestamp(self.timestamp);
-        match u.int_in_range(0..=9)? {
+        if !matches!(self.config.mining, MiningMode::Interval(_)) {
+            self.chain.set_next_timestamp(self.timestamp);
+        }
+        match u.int_in_range(0..=10)? {
             0 => {
                 let raw: Vec<u8> = u.arbitrary()?;
                 self.submit_raw(&raw);
             }
-            1 => {
-                let block = self.chain.mine().unwrap_or_else(|e| panic!("mining: {e}"));
-                assert_eq!(block.header.timestamp, self.timestamp, "the set timestamp");
+            1 => self.mine(),
+            10 => {
+                // Several envelopes at once: senders recovered on all cores, then submitted in
+                // order.
+                let mut batch = Vec::new();
+                for _ in 0..u.int_in_range(1..=3)? {
+                    let op = u.int_in_range(2..=9)?;
+                    batch.push(self.signed_transaction(u, op)?.encode());
+                }
+                for result in self.chain.submit_batch(&batch) {
+                    check_submission(result);
+                }
             }
             op => {
-                let (key, from) = u.choose(&dev_keys()[..self.senders])?;
-                let tx = self.transaction(u, *from, op)?;
-                let signed = SignedTransaction::sign(tx, key);
-                let raw = if u.ratio(1, 16)? {
-                    super::mutate::mutate(signed.encode(), u)?
+                let signed = self.signed_transaction(u, op)?;
+                if u.ratio(1, 16)? {
+                    let raw = super::mutate::mutate(signed.encode(), u)?;
+                    self.submit_raw(&raw);
                 } else {
-                    signed.encode()
-                };
-                self.submit_raw(&raw);
+                    // Already decoded: the decoding and sender recovery of envelopes is the
+                    // `decoders` target's, and costs more than the rest of a transaction.
+                    self.signed.insert(signed.hash(), signed.clone());
+                    let result = self.chain.submit(signed);
+                    check_submission(result);
+                }
             }
         }
         self.audit.check_new_blocks(&mut self.chain);
+        invariants::check_pool(&mut self.chain, &self.config.pool);
         self.note_contracts();
         Ok(())
+    }
+
+    /// Mines now, or in interval mode ticks the clock (which mines only once the interval
+    /// has passed).
+    fn mine(&mut self) {
+        if let MiningMode::Interval(every) = self.config.mining {
+            let due = self.timestamp >= self.chain.head().timestamp.saturating_add(every);
+            let mined = self.chain.tick(self.timestamp);
+            let mined = mined.unwrap_or_else(|e| panic!("mining: {e}"));
+            assert_eq!(
+                mined.is_some(),
+                due,
+                "a tick mines when the interval has passed"
+            );
+            return;
+        }
+        let block = self.chain.mine().unwrap_or_else(|e| panic!("mining: {e}"));
+        assert_eq!(block.header.timestamp, self.timestamp, "the set timestamp");
+    }
+
+    /// A transaction of kind `op` (see [`Session::transaction`]) from a random sender, signed.
+    fn signed_transaction(&self, u: &mut Unstructured<'_>, op: u32) -> Result<SignedTransaction> {
+        let signer = u.choose_index(self.senders)?;
+        let tx = self.transaction(u, dev_keys()[signer].1, op)?;
+        Ok(signatures::sign(tx, signer))
     }
 
     fn submit_raw(&mut self, raw: &[u8]) {
@@ -237,13 +297,35 @@ impl Session {
 
     /// Mines what is pooled, checks that block, and replays the chain from genesis.
     fn finish(mut self) {
-        self.timestamp += 1;
+        self.timestamp = self.timestamp.max(self.chain.head().timestamp) + 1;
         self.chain.set_next_timestamp(self.timestamp);
         if let Err(e) = self.chain.mine() {
             panic!("mining: {e}");
         }
         self.audit.check_new_blocks(&mut self.chain);
-        invariants::replay(&self.chain, &self.genesis, &self.config);
+        invariants::replay(&self.chain, &self.genesis, &self.config, &self.signed);
+    }
+}
+
+/// The default pool, or a small one (so that it fills, evicts and refuses) with other fee
+/// rules.
+fn pool_config(u: &mut Unstructured<'_>) -> Result<PoolConfig> {
+    if u.arbitrary()? {
+        return Ok(PoolConfig::default());
+    }
+    Ok(PoolConfig {
+        max_txs: u.int_in_range(1..=12)?,
+        max_per_sender: u.int_in_range(1..=6)?,
+        min_max_fee: U256::from(u.int_in_range(0..=3u64)?),
+        price_bump_percent: u.int_in_range(0..=100)?,
+        ..PoolConfig::default()
+    })
+}
+
+/// A submission is accepted or refused with a reason; the chain itself never fails.
+fn check_submission(result: std::result::Result<H256, SubmitError>) {
+    if let Err(SubmitError::Chain(e)) = result {
+        panic!("the chain failed: {e}");
     }
 }
 
