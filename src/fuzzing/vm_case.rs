@@ -13,8 +13,9 @@ use super::model_host::ModelHost;
 use super::smith::{contract_module, ENTRY_POINTS};
 
 /// Largest gas limit a case runs with. Every loop iteration costs at least one gas, so this
-/// bounds the time of one execution (a few tens of milliseconds).
-pub const MAX_CASE_GAS: u64 = 5_000_000;
+/// bounds the time of one execution (a few tens of milliseconds); under the default schedule
+/// it pays for instantiating up to 60 memory pages.
+pub const MAX_CASE_GAS: u64 = 20_000_000;
 
 /// A generated execution; see the module documentation.
 #[derive(Clone, Debug)]

@@ -73,7 +73,7 @@ impl Session {
         for (_, address) in &dev_keys()[..senders] {
             let balance = match u.int_in_range(0..=3)? {
                 0 => U256::zero(),
-                1 => U256::from(u.int_in_range(0..=10_000_000_000u64)?),
+                1 => U256::from(u.int_in_range(0..=1_000_000_000_000u64)?),
                 _ => U256::from(u.arbitrary::<u64>()?) * U256::from(1_000_000u64),
             };
             let account = GenesisAccount {
@@ -84,7 +84,9 @@ impl Session {
         }
         let genesis = Genesis {
             chain_id: CHAIN_ID,
-            gas_limit: u.int_in_range(100_000..=30_000_000)?,
+            // From a few transfers to several deployments (docs/gas.md: a transfer is about
+            // 2 * 10^6 gas, deploying an example 10^8 to 4 * 10^8).
+            gas_limit: u.int_in_range(10_000_000..=3_000_000_000)?,
             base_fee: U256::from(u.int_in_range(0..=1_000u64)?),
             timestamp: 0,
             accounts,
@@ -251,9 +253,11 @@ impl Session {
         };
         let base_fee = self.chain.head().next_base_fee();
         let gas_limit = match u.int_in_range(0..=3)? {
-            0 => u.int_in_range(21_000..=60_000)?,
+            // Around a transfer's intrinsic gas, anything up to the block's, or enough for calls
+            // and most deployments.
+            0 => u.int_in_range(1_990_000..=6_000_000)?,
             1 => u.int_in_range(0..=self.genesis.gas_limit + 1)?,
-            _ => u.int_in_range(100_000..=3_000_000)?,
+            _ => u.int_in_range(10_000_000..=400_000_000)?,
         };
         let priority = U256::from(u.int_in_range(0..=5u64)?);
         let max_fee = match u.int_in_range(0..=7)? {
