@@ -190,23 +190,7 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         sender: H160,
         tx: &Transaction,
     ) -> Result<Receipt, ExecError> {
-        let env = self.begin(&block.env);
-        let start = env.state.checkpoint();
-        let (mut env, result) = execute(env, block, sender, tx);
-        let result = match result {
-            Ok(mut receipt) => {
-                receipt.logs = env.state.finish_transaction();
-                Ok(receipt)
-            }
-            Err(e) => {
-                env.state.revert_to(start);
-                env.state.finish_transaction();
-                Err(e)
-            }
-        };
-        let trace = env.tracer.take().and_then(Tracer::finish);
-        self.env = Some(env);
-        result.map(|receipt| Receipt { trace, ..receipt })
+        self.run(block, sender, tx, true)
     }
 
     /// Validates and executes `tx` exactly as [`Runtime::transact`] does, then rolls back
@@ -218,12 +202,32 @@ impl<S: NodeStore + Clone + 'static> Runtime<S> {
         sender: H160,
         tx: &Transaction,
     ) -> Result<Receipt, ExecError> {
+        self.run(block, sender, tx, false)
+    }
+
+    /// Executes `tx`; keeps what it did when `keep` and it is valid, rolls it all back
+    /// otherwise. The receipt carries the transaction's logs either way.
+    fn run(
+        &mut self,
+        block: &mut BlockContext,
+        sender: H160,
+        tx: &Transaction,
+        keep: bool,
+    ) -> Result<Receipt, ExecError> {
         let env = self.begin(&block.env);
         let start = env.state.checkpoint();
         let (mut env, result) = execute(env, block, sender, tx);
-        let logs = env.state.logs().to_vec();
-        env.state.revert_to(start);
-        env.state.finish_transaction();
+        let logs = if keep && result.is_ok() {
+            env.state.finish_transaction()
+        } else {
+            let logs = match result {
+                Ok(_) => env.state.logs().to_vec(),
+                Err(_) => Vec::new(),
+            };
+            env.state.revert_to(start);
+            env.state.finish_transaction();
+            logs
+        };
         let trace = env.tracer.take().and_then(Tracer::finish);
         self.env = Some(env);
         result.map(|receipt| Receipt {
