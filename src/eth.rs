@@ -1,6 +1,7 @@
 //! Bridges between the runtime's `primitive-types` (`H160`, `H256`, `U256`) and Ethereum's
-//! `alloy-primitives` (`Address`, `B256`, `U256`), and the reason of Solidity's
-//! `Error(string)` revert data: shared by the node and the test harness.
+//! `alloy-primitives` (`Address`, `B256`, `U256`), function selectors and the reason of
+//! Solidity's `Error(string)` revert data: shared by the node, the test harness and the fuzz
+//! targets.
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolError;
@@ -28,6 +29,12 @@ pub fn u256(v: U256) -> alloy_primitives::U256 {
 
 pub fn from_u256(v: alloy_primitives::U256) -> U256 {
     U256::from_big_endian(&v.to_be_bytes::<32>())
+}
+
+/// The 4-byte ABI selector of a function signature such as `transfer(address,uint256)`.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let hash = alloy_primitives::keccak256(signature.as_bytes());
+    [hash[0], hash[1], hash[2], hash[3]]
 }
 
 /// The reason of Solidity's `Error(string)` revert data, if `data` is one.

@@ -3,8 +3,6 @@
 //! (each word in range, integers without dirty high bytes, offsets and lengths that fit the
 //! data), to compare the contracts' own decoding with.
 
-use tally_runtime::trie::keccak256;
-
 /// A 32-byte ABI word.
 pub type Word = [u8; 32];
 
@@ -56,11 +54,7 @@ pub fn arg_types(signature: &str) -> Option<Vec<ArgType>> {
     inner.split(',').map(ArgType::parse).collect()
 }
 
-/// The 4-byte selector of a signature.
-pub fn selector(signature: &str) -> [u8; 4] {
-    let hash = keccak256(signature.as_bytes());
-    [hash[0], hash[1], hash[2], hash[3]]
-}
+pub use crate::eth::selector;
 
 /// A word holding `value` right-aligned.
 pub fn uint_word(value: u128) -> Word {

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{keccak256, Address};
+use alloy_primitives::Address;
 use tally_runtime::exec::{CallTrace, TraceNames};
 use tally_runtime::H160;
 
-use crate::eth::address;
+use crate::eth::{address, selector};
 
 /// Names of addresses and function selectors.
 #[derive(Clone, Debug, Default)]
@@ -35,9 +35,8 @@ impl Labels {
 
     /// Learns a function signature, e.g. `transfer(address,uint256)`.
     pub fn function(&mut self, signature: &str) {
-        let hash = keccak256(signature.as_bytes());
-        let selector = [hash[0], hash[1], hash[2], hash[3]];
-        self.functions.insert(selector, signature.to_string());
+        self.functions
+            .insert(selector(signature), signature.to_string());
     }
 
     /// The name of `address`, or the address itself (checksummed).
