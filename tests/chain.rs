@@ -8,7 +8,9 @@ use support::*;
 use tally::chain::block::Header;
 use tally::chain::genesis::Genesis;
 use tally::chain::sequencer::{Chain, ChainError, MiningMode, SubmitError};
-use tally::chain::store::{ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt};
+use tally::chain::store::{
+    ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt, FORMAT_VERSION,
+};
 use tally::chain::tx::{dev_accounts, SignedTransaction};
 use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, U256};
@@ -233,26 +235,53 @@ fn a_reopened_chain_continues_from_its_last_block() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Rewrites the format version recorded in the chain database in `dir`.
+fn set_format(dir: &std::path::Path, format: u64) {
+    let db = redb::Database::create(dir.join("chain.redb")).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
+        let mut meta = txn.open_table(table).unwrap();
+        meta.insert("format", format).unwrap();
+    }
+    txn.commit().unwrap();
+}
+
 #[test]
 fn a_database_from_a_newer_version_is_refused() {
     let dir = temp_dir("format");
     drop(ChainStore::open(&dir).unwrap());
-    {
-        let db = redb::Database::create(dir.join("chain.redb")).unwrap();
-        let txn = db.begin_write().unwrap();
-        {
-            let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
-            let mut meta = txn.open_table(table).unwrap();
-            meta.insert("format", 99).unwrap();
-        }
-        txn.commit().unwrap();
-    }
+    set_format(&dir, 99);
     match ChainStore::open(&dir) {
         Err(e @ ChainStoreError::NewerFormat { found: 99, .. }) => {
             assert!(e.to_string().contains("newer"), "{e}")
         }
         other => panic!("{:?}", other.err()),
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_database_from_an_older_version_is_refused() {
+    let dir = temp_dir("old-format");
+    drop(ChainStore::open(&dir).unwrap());
+    set_format(&dir, FORMAT_VERSION - 1);
+    match ChainStore::open(&dir) {
+        Err(e @ ChainStoreError::OlderFormat { found, supported }) => {
+            assert_eq!((found, supported), (FORMAT_VERSION - 1, FORMAT_VERSION));
+            assert!(e.to_string().contains("new data directory"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    // Refusing wrote nothing: the database still records the old version.
+    let db = redb::Database::create(dir.join("chain.redb")).unwrap();
+    let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
+    let meta = txn.open_table(table).unwrap();
+    assert_eq!(
+        meta.get("format").unwrap().unwrap().value(),
+        FORMAT_VERSION - 1
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{alloy_root, Rng};
-use tally_runtime::trie::{MemoryStore, Namespace, NodeStore, RedbStore, Trie};
+use tally_runtime::trie::{MemoryStore, Namespace, NodeStore, RedbStore, Trie, TrieCommit};
 
 const NS: Namespace = [5; 32];
 
@@ -144,7 +144,15 @@ fn unwritten_prepared_commit_does_not_count_as_stored() {
         update(&mut rng, &mut trie, &mut model);
     }
     let commit = trie.prepare_commit(3).unwrap();
-    assert!(commit.batch.stale.iter().all(|(_, key)| key.version == 1));
+    assert!(commit.batch.stale_count() > 0);
+    for entry in &commit.batch.stale {
+        assert!(entry
+            .nodes
+            .keys(&entry.namespace)
+            .unwrap()
+            .iter()
+            .all(|key| key.version == 1));
+    }
     store.write(&commit.batch).unwrap();
     trie.finish_commit(&commit).unwrap();
     assert_eq!(commit.root, alloy_root(&model));
@@ -156,4 +164,85 @@ fn unwritten_prepared_commit_does_not_count_as_stored() {
     // An unchanged trie commits nothing new after that.
     let again = trie.prepare_commit(4).unwrap();
     assert!(again.batch.nodes.is_empty());
+}
+
+/// A commit's records as `(path, record)`, sorted: what it writes, whatever the order.
+fn records(commit: &TrieCommit) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<_> = commit
+        .batch
+        .nodes
+        .iter()
+        .map(|(key, record)| (key.path.clone(), record.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A commit at the version after the confirmed one takes the records gathered while hashing;
+/// any other commit walks the tree. Both must write exactly the same records and stale lists:
+/// here one trie only hashes before its commits (it gathers), the other also hashes halfway
+/// through each round of edits (its later edits void what it gathered, so it walks), over
+/// rounds of every size (one above the parallel hashing threshold), a version gap and an
+/// abandoned commit.
+#[test]
+fn gathered_records_equal_the_walked_ones() {
+    let mut rng = Rng::new(77);
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut gathering = Trie::new_in(MemoryStore::new(), NS);
+    let mut walking = Trie::new_in(MemoryStore::new(), NS);
+    let rounds = [
+        (1, 3000),
+        (2, 500),
+        (3, 25_000),
+        (4, 1),
+        (6, 40),
+        (7, 2000),
+        (8, 300),
+    ];
+    for (version, edits) in rounds {
+        for i in 0..edits {
+            let (key, value) = if !model.is_empty() && rng.below(4) == 0 {
+                let keys: Vec<_> = model.keys().cloned().collect();
+                (
+                    keys[rng.below(keys.len() as u64) as usize].clone(),
+                    Vec::new(),
+                )
+            } else {
+                let len = 1 + rng.below(60) as usize;
+                (rng.bytes(32), rng.bytes(len))
+            };
+            gathering.insert(&key, &value).unwrap();
+            walking.insert(&key, &value).unwrap();
+            if value.is_empty() {
+                model.remove(&key);
+            } else {
+                model.insert(key, value);
+            }
+            if i == edits / 2 {
+                walking.root();
+            }
+        }
+        if version == 7 {
+            // Prepared and never written: the next commit writes those nodes again.
+            gathering.prepare_commit(version).unwrap();
+            walking.prepare_commit(version).unwrap();
+            let key = rng.bytes(32);
+            gathering.insert(&key, b"late").unwrap();
+            walking.insert(&key, b"late").unwrap();
+            model.insert(key, b"late".to_vec());
+        }
+        let a = gathering.prepare_commit(version).unwrap();
+        let b = walking.prepare_commit(version).unwrap();
+        assert_eq!(a.root, alloy_root(&model), "version {version}");
+        assert_eq!(a.root, b.root, "version {version}");
+        assert!(!a.batch.nodes.is_empty());
+        assert_eq!(records(&a), records(&b), "version {version}");
+        assert_eq!(a.batch.stale, b.batch.stale, "version {version}");
+        gathering.store().write(&a.batch).unwrap();
+        walking.store().write(&b.batch).unwrap();
+        gathering.finish_commit(&a).unwrap();
+        walking.finish_commit(&b).unwrap();
+    }
+    let reopened = Trie::open(gathering.store().clone(), NS, 8).unwrap();
+    assert_eq!(contents(&reopened), model);
 }

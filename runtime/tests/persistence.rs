@@ -378,7 +378,7 @@ fn unchanged_trie_commits_write_no_nodes() {
     trie.insert(&7u32.to_be_bytes(), &[1; 40]).unwrap();
     let prepared = trie.prepare_commit(2).unwrap();
     assert!(prepared.batch.nodes.is_empty());
-    assert!(prepared.batch.stale.is_empty());
+    assert_eq!(prepared.batch.stale_count(), 0);
     // A single change rewrites only its path.
     trie.insert(&7u32.to_be_bytes(), &[2; 40]).unwrap();
     let prepared = trie.prepare_commit(3).unwrap();
@@ -387,6 +387,6 @@ fn unchanged_trie_commits_write_no_nodes() {
         "{}",
         prepared.batch.nodes.len()
     );
-    assert_eq!(prepared.batch.nodes.len(), prepared.batch.stale.len());
+    assert_eq!(prepared.batch.nodes.len(), prepared.batch.stale_count());
     assert_eq!(store.node_count().unwrap(), count);
 }

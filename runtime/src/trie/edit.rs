@@ -6,13 +6,13 @@ use super::codec::{Hash, NodeRef};
 use super::error::{path_hex, TrieError};
 use super::nibbles::common_prefix_len;
 use super::node::{decode_record, Branch, LeafPath, Node, Slot};
-use super::store::{Namespace, NodeKey, NodeStore};
+use super::store::{Namespace, NodeKey, NodeStore, StaleNodes};
 
 /// Context for operations that may load nodes and supersede stored ones.
 pub(crate) struct Ctx<'a, S> {
     pub(crate) store: &'a S,
     pub(crate) namespace: &'a Namespace,
-    pub(crate) stale: &'a mut Vec<NodeKey>,
+    pub(crate) stale: &'a mut StaleNodes,
     /// The trie's last confirmed version: slot versions above it are not stored yet.
     pub(crate) confirmed: Option<u64>,
 }
@@ -26,11 +26,7 @@ impl<S: NodeStore> Ctx<'_, S> {
             (Some(v), Some(c)) if v <= c => v,
             _ => return,
         };
-        self.stale.push(NodeKey {
-            namespace: *self.namespace,
-            version: stored,
-            path: path.to_vec(),
-        });
+        self.stale.push(stored, path);
     }
 
     /// Loads a stub in place.

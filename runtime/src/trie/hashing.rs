@@ -4,19 +4,36 @@
 //! unstored nodes into store records.
 //!
 //! A trie that commits (one that has a confirmed version) builds each new node's record while
-//! hashing it, when the node's slots are in cache; the commit then only follows the `pending`
-//! masks and moves the records out. A node without a prepared record (a first commit, or a
-//! retry after a failed write) has it built by the commit walk instead.
+//! hashing it, when the node's slots are in cache. In the common case, where the next commit's
+//! version follows the confirmed one, hashing also *gathers* the records with their paths and
+//! marks the nodes as written at that version, so the commit only moves the list out: no walk
+//! over the new nodes, whose cache misses cost more than building the records. Otherwise each
+//! record is left in its node, and the commit follows the `pending` masks to collect them; a
+//! node without a prepared record (a first commit, or a retry after a failed write) has it built
+//! by that walk.
 
 use super::codec::{encode_branch, encode_extension, encode_leaf, NodeRef, EMPTY_ROOT};
 use super::node::{encode_record, Node, Prepared, Slot};
 use super::store::{Namespace, NodeKey};
+
+/// New nodes' records as `(nibble path, record)`.
+pub(crate) type Records = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// New nodes' records gathered while hashing, for a commit at `version`.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    pub(crate) version: u64,
+    pub(crate) records: Records,
+}
 
 /// State of one hashing pass.
 pub(crate) struct Hasher {
     pub(crate) buf: Vec<u8>,
     /// The trie's confirmed version; records are prepared only when it is set.
     pub(crate) confirmed: Option<u64>,
+    /// Where records go when gathering (see the module documentation), and the path of the
+    /// node being hashed.
+    gather: Option<(Gathered, Vec<u8>)>,
 }
 
 impl Hasher {
@@ -24,7 +41,25 @@ impl Hasher {
         Self {
             buf: Vec::with_capacity(600),
             confirmed,
+            gather: None,
         }
+    }
+
+    /// A hasher that gathers records for a commit at `version`, starting at `path`.
+    pub(crate) fn gathering(confirmed: Option<u64>, version: u64, path: Vec<u8>) -> Self {
+        let gathered = Gathered {
+            version,
+            records: Vec::new(),
+        };
+        Self {
+            gather: Some((gathered, path)),
+            ..Self::new(confirmed)
+        }
+    }
+
+    /// The records gathered so far (empty when not gathering).
+    pub(crate) fn into_gathered(self) -> Records {
+        self.gather.map(|(g, _)| g.records).unwrap_or_default()
     }
 
     /// Computes (and caches) the reference of the child in `slot`, hashing only dirty
@@ -42,7 +77,14 @@ impl Hasher {
             let (codes, count, pending) = child_codes(node, self.confirmed);
             let mut record = Vec::with_capacity(self.buf.len() + 1 + count * 3);
             encode_record(&codes[..count], &self.buf, &mut record);
-            Prepared { record, pending }
+            match &mut self.gather {
+                Some((gathered, path)) => {
+                    gathered.records.push((path.clone(), record));
+                    slot.version = Some(gathered.version);
+                    Prepared::default()
+                }
+                None => Prepared { record, pending },
+            }
         } else {
             Prepared::default()
         };
@@ -56,7 +98,10 @@ impl Hasher {
         match node {
             Node::Leaf(_) => {}
             Node::Extension(ext) => {
+                let len = self.path_len();
+                self.extend_path(&ext.path);
                 self.hash_slot(&mut ext.child);
+                self.truncate_path(len);
             }
             Node::Branch(branch) => {
                 // Touch every dirty child first: the loads are independent, so their cache
@@ -69,12 +114,32 @@ impl Hasher {
                     }
                 }
                 std::hint::black_box(warm);
-                for child in &mut branch.children {
+                let len = self.path_len();
+                for (i, child) in branch.children.iter_mut().enumerate() {
                     if child.cache.is_none() && child.node.is_some() {
+                        // i < 16, so the cast is lossless.
+                        self.extend_path(&[i as u8]);
                         self.hash_slot(child);
+                        self.truncate_path(len);
                     }
                 }
             }
+        }
+    }
+
+    fn path_len(&self) -> usize {
+        self.gather.as_ref().map_or(0, |(_, path)| path.len())
+    }
+
+    fn extend_path(&mut self, nibbles: &[u8]) {
+        if let Some((_, path)) = &mut self.gather {
+            path.extend_from_slice(nibbles);
+        }
+    }
+
+    fn truncate_path(&mut self, len: usize) {
+        if let Some((_, path)) = &mut self.gather {
+            path.truncate(len);
         }
     }
 }
@@ -109,32 +174,56 @@ fn child_codes(node: &Node, confirmed: Option<u64>) -> ([u64; 16], usize, u16) {
 }
 
 /// Like [`Hasher::hash_slot`], but hashes a root branch's dirty children on all available
-/// cores.
-pub(crate) fn hash_parallel(root: &mut Slot, confirmed: Option<u64>) -> Option<NodeRef> {
+/// cores. When `gather` is set (a commit version), returns the gathered records too.
+pub(crate) fn hash_parallel(
+    root: &mut Slot,
+    confirmed: Option<u64>,
+    gather: Option<u64>,
+) -> (Option<NodeRef>, Records) {
+    let hasher = move |path: Vec<u8>| match gather {
+        Some(version) => Hasher::gathering(confirmed, version, path),
+        None => Hasher::new(confirmed),
+    };
+    let mut records = Vec::new();
     if root.cache.is_none() {
         if let Some(Node::Branch(branch)) = &mut root.node {
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
             if threads > 1 {
-                let mut dirty: Vec<&mut Slot> = branch
-                    .children
-                    .iter_mut()
-                    .filter(|c| c.cache.is_none() && c.node.is_some())
+                let mut dirty: Vec<(u8, &mut Slot)> = (0u8..)
+                    .zip(branch.children.iter_mut())
+                    .filter(|(_, c)| c.cache.is_none() && c.node.is_some())
                     .collect();
                 let per_thread = dirty.len().div_ceil(threads).max(1);
                 std::thread::scope(|scope| {
-                    for chunk in dirty.chunks_mut(per_thread) {
-                        scope.spawn(move || {
-                            let mut hasher = Hasher::new(confirmed);
-                            for child in chunk {
-                                hasher.hash_slot(child);
-                            }
-                        });
+                    let workers: Vec<_> = dirty
+                        .chunks_mut(per_thread)
+                        .map(|chunk| {
+                            scope.spawn(move || {
+                                let mut gathered = Vec::new();
+                                for (nibble, child) in chunk {
+                                    let mut h = hasher(vec![*nibble]);
+                                    h.hash_slot(child);
+                                    gathered.append(&mut h.into_gathered());
+                                }
+                                gathered
+                            })
+                        })
+                        .collect();
+                    for worker in workers {
+                        // A worker only hashes; a panic there is a bug, re-raised here.
+                        match worker.join() {
+                            Ok(mut gathered) => records.append(&mut gathered),
+                            Err(panic) => std::panic::resume_unwind(panic),
+                        }
                     }
                 });
             }
         }
     }
-    Hasher::new(confirmed).hash_slot(root)
+    let mut h = hasher(Vec::new());
+    let r = h.hash_slot(root);
+    records.append(&mut h.into_gathered());
+    (r, records)
 }
 
 /// Walks the unstored part of the tree after hashing and emits one record per node that is

@@ -5,10 +5,10 @@
 use super::codec::{Hash, EMPTY_ROOT};
 use super::edit::{delete_node, insert_node, load_node, Ctx, Deleted};
 use super::error::TrieError;
-use super::hashing::{hash_parallel, Collect, Hasher};
+use super::hashing::{hash_parallel, Collect, Hasher, Records};
 use super::nibbles::unpack_small;
 use super::node::{Node, Slot};
-use super::store::{Namespace, NodeKey, NodeStore, StoredRoot, WriteBatch};
+use super::store::{Namespace, NodeKey, NodeStore, StaleEntry, StaleNodes, StoredRoot, WriteBatch};
 
 /// Above this many changes since the last root, [`Trie::root`] hashes the root's subtrees on
 /// several threads (the result does not depend on it).
@@ -25,7 +25,7 @@ pub struct Trie<S: NodeStore> {
     /// The root node's slot (empty for the empty trie).
     root: Slot,
     /// Stored nodes superseded since the last commit.
-    stale: Vec<NodeKey>,
+    stale: StaleNodes,
     /// Last committed (or opened) version. Slot versions above it belong to a prepared commit
     /// that was not finished, so they do not count as stored.
     version: Option<u64>,
@@ -33,6 +33,11 @@ pub struct Trie<S: NodeStore> {
     changes: usize,
     /// Version of a prepared but not yet finished commit; cleared by any change.
     pending: Option<u64>,
+    /// Records of the new nodes, gathered while hashing for a commit at the version after the
+    /// confirmed one (see `hashing`). `None` when the list may not cover every unstored node
+    /// (no confirmed version yet, an edit after a hash that gathered, a prepared commit not
+    /// finished): the commit then walks the tree instead.
+    gathered: Option<Records>,
 }
 
 /// The output of [`Trie::prepare_commit`]: the root and the writes that make it durable.
@@ -58,10 +63,11 @@ impl<S: NodeStore> Trie<S> {
             store,
             namespace,
             root: Slot::default(),
-            stale: Vec::new(),
+            stale: StaleNodes::default(),
             version: None,
             changes: 0,
             pending: None,
+            gathered: None,
         }
     }
 
@@ -72,6 +78,7 @@ impl<S: NodeStore> Trie<S> {
             .ok_or(TrieError::MissingRoot(version))?;
         let mut trie = Self::from_root(store, namespace, root);
         trie.version = Some(at.max(version));
+        trie.gathered = Some(Vec::new());
         Ok(trie)
     }
 
@@ -81,6 +88,7 @@ impl<S: NodeStore> Trie<S> {
         trie.version = root.node_version;
         if let Some(v) = root.node_version {
             trie.root = Slot::stub(root.hash, v);
+            trie.gathered = Some(Vec::new());
         }
         trie
     }
@@ -196,13 +204,29 @@ impl<S: NodeStore> Trie<S> {
 
     /// The root hash, re-hashing only nodes changed since the last call.
     pub fn root(&mut self) -> Hash {
-        let parallel = self.changes >= PARALLEL_THRESHOLD;
-        self.changes = 0;
-        let r = if parallel {
-            hash_parallel(&mut self.root, self.version)
+        let changes = std::mem::take(&mut self.changes);
+        if changes > 0 && self.gathered.as_ref().is_some_and(|g| !g.is_empty()) {
+            // Edits since the records were gathered may have replaced some of their nodes.
+            self.gathered = None;
+        }
+        let gather = self
+            .gathered
+            .as_ref()
+            .and(self.version)
+            .and_then(|v| v.checked_add(1));
+        let (r, mut records) = if changes >= PARALLEL_THRESHOLD {
+            hash_parallel(&mut self.root, self.version, gather)
         } else {
-            Hasher::new(self.version).hash_slot(&mut self.root)
+            let mut hasher = match gather {
+                Some(version) => Hasher::gathering(self.version, version, Vec::new()),
+                None => Hasher::new(self.version),
+            };
+            let r = hasher.hash_slot(&mut self.root);
+            (r, hasher.into_gathered())
         };
+        if let Some(gathered) = &mut self.gathered {
+            gathered.append(&mut records);
+        }
         r.map_or(EMPTY_ROOT, |r| r.node_hash())
     }
 
@@ -221,8 +245,22 @@ impl<S: NodeStore> Trie<S> {
         }
         let root = self.root();
         let mut batch = WriteBatch::default();
+        let gathered = self.gathered.take();
         let node_version = if self.root.is_empty() {
             None
+        } else if let Some(records) = gathered.filter(|_| self.gathered_for(version)) {
+            batch.nodes = records
+                .into_iter()
+                .map(|(path, record)| {
+                    let key = NodeKey {
+                        namespace: self.namespace,
+                        version,
+                        path,
+                    };
+                    (key, record)
+                })
+                .collect();
+            self.root.version
         } else {
             let mut ctx = Collect {
                 namespace: &self.namespace,
@@ -234,7 +272,13 @@ impl<S: NodeStore> Trie<S> {
             ctx.collect(&mut self.root, &mut Vec::new(), true);
             self.root.version
         };
-        batch.stale = self.stale.iter().map(|k| (version, k.clone())).collect();
+        if !self.stale.is_empty() {
+            batch.stale.push(StaleEntry {
+                since: version,
+                namespace: self.namespace,
+                nodes: self.stale.clone(),
+            });
+        }
         batch.roots.push((
             self.namespace,
             version,
@@ -256,11 +300,19 @@ impl<S: NodeStore> Trie<S> {
         if self.pending != Some(commit.version) {
             return Err(TrieError::CommitInvalidated);
         }
+        self.gathered = Some(Vec::new());
         // Every node the commit wrote carries its version, which now counts as confirmed.
         self.stale.clear();
         self.version = Some(commit.version);
         self.pending = None;
         Ok(())
+    }
+
+    /// Whether the gathered records are exactly what a commit at `version` writes: they were
+    /// gathered for it, and the root is stored, or hashed (and so gathered) rather than embedded.
+    fn gathered_for(&self, version: u64) -> bool {
+        self.version.and_then(|v| v.checked_add(1)) == Some(version)
+            && (self.root.is_hashed() || self.root.stored_at(self.version).is_some())
     }
 
     /// Prepares, writes and finishes a commit at `version`; returns the root.

@@ -23,4 +23,6 @@ pub use proof::verify_proof;
 pub use secure::{verify_secure_proof, SecureTrie};
 pub use store::memory::MemoryStore;
 pub use store::redb::RedbStore;
-pub use store::{Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch};
+pub use store::{
+    Namespace, NodeKey, NodeStore, PruneStats, StaleEntry, StaleNodes, StoredRoot, WriteBatch,
+};

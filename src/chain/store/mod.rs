@@ -22,8 +22,9 @@ use super::cheat::{decode_cheats, encode_cheats, Cheat};
 use super::tx::SignedTransaction;
 use records::{decode_block, decode_receipts, encode_block, encode_receipts};
 
-/// Version of the on-disk layout written by this build.
-pub const FORMAT_VERSION: u64 = 1;
+/// Version of the on-disk layout written by this build. Version 2 lists superseded trie nodes
+/// without their namespace (see `tally_runtime::trie::StaleNodes`); version 1 is not migrated.
+pub const FORMAT_VERSION: u64 = 2;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("chain_meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -44,6 +45,8 @@ pub enum ChainStoreError {
     Database(String),
     #[error("the database has format version {found}, newer than this build's {supported}: upgrade tally")]
     NewerFormat { found: u64, supported: u64 },
+    #[error("the database has format version {found}, older than this build's {supported}, and cannot be migrated: start from a new data directory")]
+    OlderFormat { found: u64, supported: u64 },
     #[error("corrupt record: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -100,6 +103,12 @@ impl ChainStore {
             match found {
                 Some(found) if found > FORMAT_VERSION => {
                     return Err(ChainStoreError::NewerFormat {
+                        found,
+                        supported: FORMAT_VERSION,
+                    })
+                }
+                Some(found) if found < FORMAT_VERSION => {
+                    return Err(ChainStoreError::OlderFormat {
                         found,
                         supported: FORMAT_VERSION,
                     })

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    page, parse_stale, rewind_bound, root_after, root_key, version_of_root_key, Namespace, NodeKey,
-    NodeStore, PruneStats, StoredRoot, WriteBatch,
+    page, parse_stale, rewind_bound, root_after, root_key, stale_node_key, version_of_root_key,
+    Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -109,7 +109,9 @@ impl NodeStore for MemoryStore {
         let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
         for entry in doomed {
             let list = inner.stale.remove(&entry).unwrap_or_default();
-            for key in parse_stale(&list)? {
+            for stale in parse_stale(&list)? {
+                let key = stale_node_key(&entry[8..], stale);
+                let key = key.as_slice();
                 let page_key = inner
                     .nodes
                     .range(..=key.to_vec())

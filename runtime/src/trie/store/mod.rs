@@ -141,27 +141,113 @@ pub(crate) fn stale_key(stale_since: u64, namespace: &Namespace) -> Vec<u8> {
     out
 }
 
-/// Appends `key` to a stale list: LEB128 length, then the encoded node key.
-fn push_stale(list: &mut Vec<u8>, key: &[u8]) {
-    push_varint(key.len() as u64, list);
-    list.extend_from_slice(key);
+/// The stored nodes of one trie that edits superseded, encoded as the value of a stale-index
+/// entry: per node `[LEB128 length][version (8, BE) ‖ packed path ‖ odd]`, i.e. its
+/// [`NodeKey::encode`] without the namespace, which the index key carries. Kept encoded from
+/// the edit that supersedes a node on, so a commit copies one buffer instead of building a
+/// key per node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StaleNodes {
+    bytes: Vec<u8>,
+    count: usize,
 }
 
-/// The encoded node keys in a stale list.
+impl StaleNodes {
+    /// Records the node stored at `version` under nibble path `path`.
+    pub(crate) fn push(&mut self, version: u64, path: &[u8]) {
+        let len = 8 + path.len().div_ceil(2) + 1;
+        push_varint(len as u64, &mut self.bytes);
+        self.bytes.extend_from_slice(&version.to_be_bytes());
+        pack_padded(path, &mut self.bytes);
+        self.bytes.push((path.len() % 2) as u8);
+        self.count += 1;
+    }
+
+    /// Number of nodes listed.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no node is listed.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.count = 0;
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The listed nodes' keys, in `namespace`.
+    pub fn keys(&self, namespace: &Namespace) -> Result<Vec<NodeKey>, StoreError> {
+        parse_stale(&self.bytes)?
+            .into_iter()
+            .map(|entry| decode_stale_entry(namespace, entry))
+            .collect()
+    }
+}
+
+/// The entries (`version ‖ packed path ‖ odd`) of a stale list.
 pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
-    let bad = || StoreError::Database("malformed stale list".into());
     let mut out = Vec::new();
     while !list.is_empty() {
-        let len = read_varint(&mut list).map_err(|_| bad())?;
-        let len = usize::try_from(len).map_err(|_| bad())?;
-        if len > list.len() {
-            return Err(bad());
+        let len = read_varint(&mut list).map_err(|_| bad_stale())?;
+        let len = usize::try_from(len).map_err(|_| bad_stale())?;
+        if len > list.len() || len < 9 {
+            return Err(bad_stale());
         }
-        let (key, rest) = list.split_at(len);
-        out.push(key);
+        let (entry, rest) = list.split_at(len);
+        out.push(entry);
         list = rest;
     }
     Ok(out)
+}
+
+fn bad_stale() -> StoreError {
+    StoreError::Database("malformed stale list".into())
+}
+
+/// The database key ([`NodeKey::encode`]) of a stale-list entry of `namespace`.
+pub(crate) fn stale_node_key(namespace: &[u8], entry: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(entry.len() + namespace.len());
+    key.extend_from_slice(&entry[..8]);
+    key.extend_from_slice(namespace);
+    key.extend_from_slice(&entry[8..]);
+    key
+}
+
+fn decode_stale_entry(namespace: &Namespace, entry: &[u8]) -> Result<NodeKey, StoreError> {
+    let (version, suffix) = entry.split_at(8);
+    let (packed, odd) = suffix.split_at(suffix.len() - 1);
+    let mut path = super::nibbles::unpack(packed);
+    match odd {
+        [0] => {}
+        [1] if !path.is_empty() => {
+            path.pop();
+        }
+        _ => return Err(bad_stale()),
+    }
+    Ok(NodeKey {
+        namespace: *namespace,
+        // `parse_stale` guarantees at least 9 bytes per entry.
+        version: u64::from_be_bytes(version.try_into().map_err(|_| bad_stale())?),
+        path,
+    })
+}
+
+/// One stale-index entry of a batch: the nodes of `namespace` superseded at `since`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleEntry {
+    /// The version from which the nodes are no longer needed.
+    pub since: u64,
+    /// The trie the nodes belong to.
+    pub namespace: Namespace,
+    /// The superseded nodes.
+    pub nodes: StaleNodes,
 }
 
 /// Everything one atomic commit writes: new nodes, the stale index, new roots and new contract
@@ -170,8 +256,8 @@ pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
 pub struct WriteBatch {
     /// New node records.
     pub nodes: Vec<(NodeKey, Vec<u8>)>,
-    /// Nodes superseded by this batch, with the version from which they are no longer needed.
-    pub stale: Vec<(u64, NodeKey)>,
+    /// Nodes superseded by this batch, per trie.
+    pub stale: Vec<StaleEntry>,
     /// Roots committed by this batch.
     pub roots: Vec<(Namespace, u64, StoredRoot)>,
     /// Contract code by keccak-256 hash. Code is content-addressed and never pruned.
@@ -182,11 +268,21 @@ impl WriteBatch {
     /// Stale-index entries, one per `(stale_since, namespace)`, sorted by key.
     pub(crate) fn stale_lists(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut lists: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
-        for (since, node) in &self.stale {
-            let list = lists.entry(stale_key(*since, &node.namespace)).or_default();
-            push_stale(list, &node.encode());
+        for entry in &self.stale {
+            if entry.nodes.is_empty() {
+                continue;
+            }
+            lists
+                .entry(stale_key(entry.since, &entry.namespace))
+                .or_default()
+                .extend_from_slice(entry.nodes.as_bytes());
         }
         lists.into_iter().collect()
+    }
+
+    /// Number of superseded nodes the batch lists.
+    pub fn stale_count(&self) -> usize {
+        self.stale.iter().map(|e| e.nodes.len()).sum()
     }
 }
 
@@ -283,27 +379,53 @@ mod tests {
             version: v,
             path: p.to_vec(),
         };
+        let nodes = |keys: &[NodeKey]| {
+            let mut list = StaleNodes::default();
+            for k in keys {
+                list.push(k.version, &k.path);
+            }
+            list
+        };
+        let first = [node(1, &[1, 2]), node(2, &[]), node(4, &[3, 4, 5])];
+        let second = [node(3, &[0xf; 63])];
+        let entry = |since, keys: &[NodeKey]| StaleEntry {
+            since,
+            namespace: [1; 32],
+            nodes: nodes(keys),
+        };
         let batch = WriteBatch {
             stale: vec![
-                (5, node(1, &[1, 2])),
-                (5, node(2, &[])),
-                (6, node(3, &[0; 300])),
+                entry(6, &second),
+                entry(5, &first[..2]),
+                entry(5, &first[2..]),
+                entry(7, &[]),
             ],
             ..WriteBatch::default()
         };
+        assert_eq!(batch.stale_count(), 4);
+        assert_eq!(batch.stale[0].nodes.keys(&[1; 32]).unwrap(), second);
+        // Sorted by key, lists of one key merged, empty lists left out.
         let lists = batch.stale_lists();
         assert_eq!(lists.len(), 2);
         assert_eq!(lists[0].0, stale_key(5, &[1; 32]));
-        let keys = parse_stale(&lists[0].1).unwrap();
-        assert_eq!(
-            keys,
-            vec![node(1, &[1, 2]).encode().as_slice(), &node(2, &[]).encode()]
-        );
-        assert_eq!(
-            parse_stale(&lists[1].1).unwrap(),
-            vec![node(3, &[0; 300]).encode().as_slice()]
-        );
+        assert_eq!(lists[1].0, stale_key(6, &[1; 32]));
+        // Each entry turns back into the database key of the node it lists.
+        let keys: Vec<Vec<u8>> = parse_stale(&lists[0].1)
+            .unwrap()
+            .into_iter()
+            .map(|e| stale_node_key(&lists[0].0[8..], e))
+            .collect();
+        let expected: Vec<Vec<u8>> = first.iter().map(NodeKey::encode).collect();
+        assert_eq!(keys, expected);
+        let keys: Vec<Vec<u8>> = parse_stale(&lists[1].1)
+            .unwrap()
+            .into_iter()
+            .map(|e| stale_node_key(&lists[1].0[8..], e))
+            .collect();
+        assert_eq!(keys, vec![second[0].encode()]);
+        // Truncated lists and entries too short to hold a version are errors.
         assert!(parse_stale(&[5, 1]).is_err());
+        assert!(parse_stale(&[2, 0, 0]).is_err());
     }
 
     #[test]

@@ -79,80 +79,179 @@ pub(crate) fn same_prefix(node_key: &[u8], page_key: &[u8]) -> bool {
     node_key.len() >= PREFIX && page_key.get(..PREFIX) == node_key.get(..PREFIX)
 }
 
+/// One record of a batch, placed: its prefix rank, the first 8 bytes of its key suffix (big
+/// endian, zero padded: ordering by it agrees with ordering by the suffix wherever it differs),
+/// where its suffix lies in [`Layout::suffixes`], and its index in the batch.
+#[derive(Clone, Copy)]
+struct Item {
+    rank: u32,
+    head: u64,
+    start: usize,
+    end: usize,
+    index: usize,
+}
+
+/// One page of a [`Layout`]: its key, its size and its records (a range of `Layout::items`).
+pub(crate) struct PageSpan {
+    pub(crate) key: Vec<u8>,
+    pub(crate) len: usize,
+    items: std::ops::Range<usize>,
+}
+
+/// How a batch's node records are cut into pages, computed before any page is written, so a
+/// backend can write each page straight into the space it reserves for it.
+pub(crate) struct Layout<'a> {
+    nodes: &'a [(NodeKey, Vec<u8>)],
+    suffixes: Vec<u8>,
+    /// The records to write, sorted by key (later duplicates dropped).
+    items: Vec<Item>,
+    pub(crate) pages: Vec<PageSpan>,
+}
+
+fn varint_len(mut n: usize) -> usize {
+    let mut len = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        len += 1;
+    }
+    len
+}
+
+impl<'a> Layout<'a> {
+    pub(crate) fn new(nodes: &'a [(NodeKey, Vec<u8>)]) -> Self {
+        // Sorting by full keys would compare the shared 40-byte prefix over and over: rank the
+        // few distinct `(version, namespace)` prefixes instead and sort by (rank, packed path),
+        // mostly by its first 8 bytes as one integer.
+        let mut ranks: BTreeMap<(u64, Namespace), u32> = BTreeMap::new();
+        let mut last: Option<(u64, Namespace)> = None;
+        for (k, _) in nodes {
+            if last != Some((k.version, k.namespace)) {
+                ranks.insert((k.version, k.namespace), 0);
+                last = Some((k.version, k.namespace));
+            }
+        }
+        let prefixes: Vec<(u64, Namespace)> = ranks.keys().copied().collect();
+        for (rank, r) in ranks.values_mut().enumerate() {
+            // At most one prefix per node, so the rank fits in a u32 for any batch that fits
+            // in memory; saturating keeps the order valid regardless.
+            *r = u32::try_from(rank).unwrap_or(u32::MAX);
+        }
+        let mut suffixes = Vec::with_capacity(nodes.len() * 20);
+        let mut items: Vec<Item> = Vec::with_capacity(nodes.len());
+        let mut last_rank = (None, 0u32);
+        for (index, (k, _)) in nodes.iter().enumerate() {
+            let prefix = (k.version, k.namespace);
+            let rank = match last_rank {
+                (Some(p), r) if p == prefix => r,
+                _ => {
+                    let r = ranks.get(&prefix).copied().unwrap_or(u32::MAX);
+                    last_rank = (Some(prefix), r);
+                    r
+                }
+            };
+            let start = suffixes.len();
+            k.encode_suffix(&mut suffixes);
+            let mut head = [0u8; 8];
+            let n = (suffixes.len() - start).min(8);
+            head[..n].copy_from_slice(&suffixes[start..start + n]);
+            items.push(Item {
+                rank,
+                head: u64::from_be_bytes(head),
+                start,
+                end: suffixes.len(),
+                index,
+            });
+        }
+        {
+            let suffix = |i: &Item| &suffixes[i.start..i.end];
+            items.sort_unstable_by(|a, b| {
+                (a.rank, a.head)
+                    .cmp(&(b.rank, b.head))
+                    .then_with(|| suffix(a).cmp(suffix(b)))
+                    .then(a.index.cmp(&b.index))
+            });
+            // A node written twice in one batch: the later record wins, as a plain overwrite
+            // would.
+            let mut kept: Vec<Item> = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(prev) = kept.last_mut() {
+                    if prev.rank == item.rank && suffix(prev) == suffix(&item) {
+                        *prev = item;
+                        continue;
+                    }
+                }
+                kept.push(item);
+            }
+            items = kept;
+        }
+        let mut pages: Vec<PageSpan> = Vec::new();
+        let mut open_rank = None;
+        for (pos, item) in items.iter().enumerate() {
+            let suffix_len = item.end - item.start;
+            let record_len = nodes[item.index].1.len();
+            let size = varint_len(suffix_len) + suffix_len + varint_len(record_len) + record_len;
+            let fits = pages.last().is_some_and(|p| p.len + size <= PAGE_BYTES);
+            if open_rank != Some(item.rank) || !fits {
+                let (version, namespace) = prefixes
+                    .get(item.rank as usize)
+                    .copied()
+                    .unwrap_or((u64::MAX, [0xff; 32]));
+                let mut key = Vec::with_capacity(PREFIX + suffix_len);
+                key.extend_from_slice(&version.to_be_bytes());
+                key.extend_from_slice(&namespace);
+                key.extend_from_slice(&suffixes[item.start..item.end]);
+                pages.push(PageSpan {
+                    key,
+                    len: 0,
+                    items: pos..pos,
+                });
+                open_rank = Some(item.rank);
+            }
+            if let Some(page) = pages.last_mut() {
+                page.len += size;
+                page.items.end = pos + 1;
+            }
+        }
+        Self {
+            nodes,
+            suffixes,
+            items,
+            pages,
+        }
+    }
+
+    /// Writes `page`'s entries into `out`, which must be exactly `page.len` bytes long.
+    pub(crate) fn fill(&self, page: &PageSpan, out: &mut [u8]) {
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        let mut varint = Vec::with_capacity(10);
+        for item in &self.items[page.items.clone()] {
+            let record = self.nodes[item.index].1.as_slice();
+            for part in [&self.suffixes[item.start..item.end], record] {
+                varint.clear();
+                push_varint(part.len() as u64, &mut varint);
+                put(&varint);
+                put(part);
+            }
+        }
+    }
+}
+
 /// The pages holding a batch's node records, as `(page key, page)` in key order.
 pub(crate) fn build_pages(nodes: &[(NodeKey, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    // Sorting by full keys would compare the shared 40-byte prefix over and over: rank the few
-    // distinct `(version, namespace)` prefixes instead and sort by (rank, packed path).
-    let mut ranks: BTreeMap<(u64, Namespace), u32> = BTreeMap::new();
-    let mut last: Option<(u64, Namespace)> = None;
-    for (k, _) in nodes {
-        if last != Some((k.version, k.namespace)) {
-            ranks.insert((k.version, k.namespace), 0);
-            last = Some((k.version, k.namespace));
-        }
-    }
-    let prefixes: Vec<(u64, Namespace)> = ranks.keys().copied().collect();
-    for (rank, r) in ranks.values_mut().enumerate() {
-        // At most one prefix per node, so the rank fits in a u32 for any batch that fits
-        // in memory; saturating keeps the order valid regardless.
-        *r = u32::try_from(rank).unwrap_or(u32::MAX);
-    }
-    let mut suffixes = Vec::with_capacity(nodes.len() * 20);
-    let mut items: Vec<(u32, usize, usize, usize)> = Vec::with_capacity(nodes.len());
-    let mut last_rank = (None, 0u32);
-    for (index, (k, _)) in nodes.iter().enumerate() {
-        let prefix = (k.version, k.namespace);
-        let rank = match last_rank {
-            (Some(p), r) if p == prefix => r,
-            _ => {
-                let r = ranks.get(&prefix).copied().unwrap_or(u32::MAX);
-                last_rank = (Some(prefix), r);
-                r
-            }
-        };
-        let start = suffixes.len();
-        k.encode_suffix(&mut suffixes);
-        items.push((rank, start, suffixes.len(), index));
-    }
-    let suffix = |&(_, start, end, _): &(u32, usize, usize, usize)| &suffixes[start..end];
-    items.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| suffix(a).cmp(suffix(b)))
-            .then(a.3.cmp(&b.3))
-    });
-    let mut pages: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut open_rank = None;
-    for (pos, item) in items.iter().enumerate() {
-        // A node written twice in one batch: the later record wins, as a plain overwrite would.
-        if items
-            .get(pos + 1)
-            .is_some_and(|next| next.0 == item.0 && suffix(next) == suffix(item))
-        {
-            continue;
-        }
-        let key_suffix = suffix(item);
-        let record = nodes[item.3].1.as_slice();
-        let size = key_suffix.len() + record.len() + 2 * 10;
-        let fits = pages
-            .last()
-            .is_some_and(|(_, page)| page.len() + size <= PAGE_BYTES);
-        if open_rank != Some(item.0) || !fits {
-            let (version, namespace) = prefixes
-                .get(item.0 as usize)
-                .copied()
-                .unwrap_or((u64::MAX, [0xff; 32]));
-            let mut key = Vec::with_capacity(PREFIX + key_suffix.len());
-            key.extend_from_slice(&version.to_be_bytes());
-            key.extend_from_slice(&namespace);
-            key.extend_from_slice(key_suffix);
-            pages.push((key, Vec::with_capacity(PAGE_BYTES)));
-            open_rank = Some(item.0);
-        }
-        if let Some((_, page)) = pages.last_mut() {
-            push_entry(page, key_suffix, record);
-        }
-    }
-    pages
+    let layout = Layout::new(nodes);
+    layout
+        .pages
+        .iter()
+        .map(|page| {
+            let mut bytes = vec![0; page.len];
+            layout.fill(page, &mut bytes);
+            (page.key.clone(), bytes)
+        })
+        .collect()
 }
 
 /// `page` without the records whose suffixes are in `dead` (sorted); `None` if nothing is
@@ -200,15 +299,29 @@ mod tests {
                 .collect();
             nodes.push((key(7, 1, &path), vec![i as u8; 40]));
         }
+        // Paths that agree on their first 8 bytes (16 nibbles) and differ later, or are
+        // prefixes of one another: ordered by the rest of the key.
+        let shared = [9u8; 17];
+        for tail in [&[][..], &[0], &[0, 0], &[0, 1], &[3], &[3, 15, 2], &[15]] {
+            let path: Vec<u8> = shared.iter().chain(tail).copied().collect();
+            nodes.push((key(7, 1, &path), path.clone()));
+            nodes.push((key(7, 1, &path[..path.len() - 1]), path.clone()));
+        }
         nodes.push((key(7, 2, &[]), b"other namespace".to_vec()));
         nodes.push((key(8, 1, &[]), b"other version".to_vec()));
         let pages = build_pages(&nodes);
         assert!(pages.len() >= 4, "{} pages", pages.len());
         assert!(pages.windows(2).all(|w| w[0].0 < w[1].0));
+        // Within each page too, records are in key order.
+        for (_, page) in &pages {
+            let suffixes: Vec<_> = entries(page).unwrap().iter().map(|e| e.0).collect();
+            assert!(suffixes.windows(2).all(|w| w[0] < w[1]));
+        }
+        let latest: BTreeMap<Vec<u8>, &Vec<u8>> =
+            nodes.iter().map(|(k, r)| (k.encode(), r)).collect();
         let total: usize = pages.iter().map(|(_, p)| entries(p).unwrap().len()).sum();
-        assert_eq!(total, nodes.len());
-        for (k, record) in &nodes {
-            let encoded = k.encode();
+        assert_eq!(total, latest.len());
+        for (encoded, record) in latest {
             // The page at or before the key, with the same prefix, holds the record.
             let (page_key, page) = pages.iter().rev().find(|(pk, _)| *pk <= encoded).unwrap();
             assert!(same_prefix(&encoded, page_key));

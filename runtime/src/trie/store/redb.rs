@@ -13,8 +13,8 @@ use std::sync::Arc;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{
-    page, parse_stale, rewind_bound, root_after, root_key, superseded_roots, version_of_root_key,
-    Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
+    page, parse_stale, rewind_bound, root_after, root_key, stale_node_key, superseded_roots,
+    version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -87,8 +87,13 @@ impl RedbStore {
     pub fn apply(txn: &redb::WriteTransaction, batch: &WriteBatch) -> Result<(), StoreError> {
         {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
-            for (k, v) in batch.pages() {
-                nodes.insert(k.as_slice(), v.as_slice()).map_err(db_err)?;
+            // Each page is written straight into the space the database reserves for it.
+            let layout = page::Layout::new(&batch.nodes);
+            for span in &layout.pages {
+                let mut value = nodes
+                    .insert_reserve(span.key.as_slice(), span.len)
+                    .map_err(db_err)?;
+                layout.fill(span, value.as_mut());
             }
         }
         {
@@ -230,7 +235,9 @@ impl NodeStore for RedbStore {
             let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
             for (k, list) in doomed {
                 stale.remove(k.as_slice()).map_err(db_err)?;
-                for key in parse_stale(&list)? {
+                for stale in parse_stale(&list)? {
+                    let key = stale_node_key(&k[8..], stale);
+                    let key = key.as_slice();
                     let mut range = nodes.range(..=key).map_err(db_err)?;
                     if let Some(entry) = range.next_back() {
                         let page_key = entry.map_err(db_err)?.0.value().to_vec();
