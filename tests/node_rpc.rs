@@ -461,3 +461,82 @@ fn gas_schedule_is_served() {
     assert!(schedule["vm"].is_object());
     node.stop();
 }
+
+/// Returns the timestamp and number of the block it runs in (8 bytes each, little-endian);
+/// reverts before 3,000,000,000 seconds (in 2065), so it only succeeds in a block timed by the
+/// development methods.
+const BLOCK_CLOCK: &str = r#"(module
+    (import "tally" "block_timestamp" (func $timestamp (result i64)))
+    (import "tally" "block_number" (func $number (result i64)))
+    (import "tally" "set_return" (func $set_return (param i32 i32)))
+    (import "tally" "revert" (func $revert (param i32 i32)))
+    (memory (export "memory") 1)
+    (func (export "call")
+        (if (i64.lt_u (call $timestamp) (i64.const 3000000000))
+            (then (call $revert (i32.const 0) (i32.const 0))))
+        (i64.store (i32.const 0) (call $timestamp))
+        (i64.store (i32.const 8) (call $number))
+        (call $set_return (i32.const 0) (i32.const 16))))"#;
+
+/// `eth_call` and `eth_estimateGas` run in the block the chain would mine next: its number,
+/// and its timestamp as the development methods set it, not the system clock's.
+#[test]
+fn calls_and_estimates_run_at_the_next_blocks_time() {
+    let node = start(MiningMode::OnDemand);
+    let url = node.url();
+    let clock = H160::repeat_byte(0xc1);
+    let code = wat::parse_str(BLOCK_CLOCK).unwrap();
+    rpc(&url, "anvil_setCode", json!([addr(clock), hex0x(&code)]));
+    rpc(&url, "evm_mine", json!([]));
+    let request = json!({"to": addr(clock)});
+    let block_seen = || -> (u64, u64) {
+        let out = rpc(&url, "eth_call", json!([request, "latest"]));
+        let bytes = hex::decode(out.as_str().unwrap().trim_start_matches("0x")).unwrap();
+        assert_eq!(bytes.len(), 16, "{out}");
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        (word(0), word(8))
+    };
+
+    // At the system clock's time, it reverts.
+    assert_eq!(
+        rpc_error(&url, "eth_call", json!([request, "latest"]))["code"],
+        json!(3)
+    );
+    assert_eq!(
+        rpc_error(&url, "eth_estimateGas", json!([request]))["code"],
+        json!(3)
+    );
+
+    // At the timestamp set for the next block, both succeed; the call sees that timestamp and
+    // the number after the head's.
+    let future = 4_000_000_000u64;
+    rpc(
+        &url,
+        "evm_setNextBlockTimestamp",
+        json!([format!("{future:#x}")]),
+    );
+    let head = quantity(&rpc(&url, "eth_blockNumber", json!([])));
+    assert_eq!(head, 1);
+    assert_eq!(block_seen(), (future, head + 1));
+    assert!(quantity(&rpc(&url, "eth_estimateGas", json!([request]))) > 0);
+    // The call changed nothing: the block mined next has that timestamp.
+    rpc(&url, "evm_mine", json!([]));
+    let mined = rpc(&url, "eth_getBlockByNumber", json!(["latest", false]));
+    assert_eq!(quantity(&mined["timestamp"]), future);
+
+    // Later blocks continue from it, and a time increase moves them further.
+    let (timestamp, number) = block_seen();
+    assert_eq!(number, 3);
+    assert!(
+        (future + 1..future + 60).contains(&timestamp),
+        "{timestamp}"
+    );
+    rpc(&url, "evm_increaseTime", json!(["0x3b9aca00"]));
+    let (timestamp, number) = block_seen();
+    assert_eq!(number, 3);
+    assert!(
+        (future + 1_000_000_000..future + 1_000_000_060).contains(&timestamp),
+        "{timestamp}"
+    );
+    node.stop();
+}

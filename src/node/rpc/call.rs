@@ -1,7 +1,6 @@
 //! Ethereum methods that execute: `eth_call` and `eth_estimateGas` (simulated on the head's
-//! live state and rolled back) and the two ways to submit a transaction.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! live state, in the pending block, and rolled back) and the two ways to submit a
+//! transaction.
 
 use alloy_primitives::{Bytes, TxKind, B256};
 use alloy_rpc_types_eth::{BlockId, TransactionRequest};
@@ -26,12 +25,13 @@ pub const METHODS: &[(&str, Method)] = &[
 ];
 
 /// A request's transaction: its sender and the runtime transaction, with the request's gaps
-/// filled (sender zero, nonce from the state, gas `default_gas`, value zero). Without fee
-/// fields the fees are zero and the simulation runs at base fee zero, as geth's `eth_call`.
+/// filled (sender zero, nonce from the state, gas `default_gas`, value zero, fees zero), and
+/// the block it is simulated in: taken once per request, so an estimate's bisection runs every
+/// step in the same block (see [`block_env`]).
 struct Simulated {
     sender: H160,
     tx: Transaction,
-    priced: bool,
+    env: BlockEnv,
 }
 
 fn simulated(
@@ -66,32 +66,26 @@ fn simulated(
     Ok(Simulated {
         sender,
         tx,
-        priced: max_fee.is_some(),
+        env: block_env(chain, max_fee.is_some()),
     })
 }
 
-/// The block a simulation runs in: the next one, on the head's state.
-fn next_block(chain: &Chain, priced: bool) -> BlockEnv {
-    let head = chain.head();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    BlockEnv {
-        number: head.number + 1,
-        timestamp: now.max(head.timestamp + 1),
-        chain_id: chain.chain_id(),
-        gas_limit: head.gas_limit,
-        base_fee: if priced {
-            head.next_base_fee()
-        } else {
-            U256::zero()
-        },
-        producer: H160::zero(),
+/// The block a simulation runs in: the chain's pending block (the open one, or the next one
+/// with the number, timestamp, gas limit and producer the chain would give it: the clock's
+/// time with its offset or the timestamp set for it). Without fee fields in the request
+/// (`priced` false) its base fee is zero, as in geth's `eth_call`, so that unpriced calls
+/// need no balance for fees. With no block open, the chain builds the next block's
+/// environment for this (one read of the clock, nothing allocated).
+fn block_env(chain: &Chain, priced: bool) -> BlockEnv {
+    let mut env = chain.pending_block().env;
+    if !priced {
+        env.base_fee = U256::zero();
     }
+    env
 }
 
 fn simulate(chain: &mut Chain, sim: &Simulated) -> Result<Receipt, RpcError> {
-    let mut block = BlockContext::new(next_block(chain, sim.priced));
+    let mut block = BlockContext::new(sim.env);
     match chain.runtime().simulate(&mut block, sim.sender, &sim.tx) {
         Ok(receipt) => Ok(receipt),
         Err(ExecError::Invalid(e)) => Err(RpcError::Failed(format!("invalid transaction: {e}"))),
@@ -245,4 +239,116 @@ fn send_transaction(state: &NodeState, params: Params) -> Result<Value, RpcError
         None => mined_by(&mut chain, |c| c.submit_impersonated(from, sim.tx))?,
     };
     json(B256::from(hash.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::chain::genesis::Genesis;
+    use crate::chain::sequencer::{ChainConfig, Clock, MiningMode};
+    use crate::chain::store::ChainStore;
+    use crate::chain::tx::dev_accounts;
+
+    /// Returns the block it runs in: timestamp and number (8 bytes each, little-endian), the
+    /// producer (20 bytes) and the base fee (32 bytes).
+    const BLOCK_ENV: &str = r#"(module
+        (import "tally" "block_timestamp" (func $timestamp (result i64)))
+        (import "tally" "block_number" (func $number (result i64)))
+        (import "tally" "block_producer" (func $producer (param i32)))
+        (import "tally" "base_fee" (func $base_fee (param i32)))
+        (import "tally" "set_return" (func $set_return (param i32 i32)))
+        (memory (export "memory") 1)
+        (func (export "call")
+            (i64.store (i32.const 0) (call $timestamp))
+            (i64.store (i32.const 8) (call $number))
+            (call $producer (i32.const 16))
+            (call $base_fee (i32.const 36))
+            (call $set_return (i32.const 0) (i32.const 68))))"#;
+
+    fn env_of(output: &Value) -> (u64, u64, H160, U256) {
+        let bytes = hex::decode(output.as_str().unwrap().trim_start_matches("0x")).unwrap();
+        assert_eq!(bytes.len(), 68, "{output}");
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        (
+            word(0),
+            word(8),
+            H160::from_slice(&bytes[16..36]),
+            U256::from_big_endian(&bytes[36..68]),
+        )
+    }
+
+    /// With a block open (transactions executed into it, not sealed), calls run in that block:
+    /// its number and timestamp, not those of a block after it, and not the timestamp set for
+    /// the next block since it was opened; the chain's producer; base fee zero unless the
+    /// request names a fee.
+    #[test]
+    fn calls_run_in_the_open_block() {
+        let producer = H160::repeat_byte(0xfe);
+        let config = ChainConfig {
+            mining: MiningMode::Manual,
+            clock: Clock::Deterministic { step: 12 },
+            producer,
+            ..ChainConfig::default()
+        };
+        let mut chain = Chain::open(ChainStore::memory(), &Genesis::dev(), config).unwrap();
+        let contract = H160::repeat_byte(0xc0);
+        chain
+            .set_code(contract, &wat::parse_str(BLOCK_ENV).unwrap())
+            .unwrap();
+        chain.mine().unwrap();
+        let (key, from) = &dev_accounts()[0];
+        let transfer = Transaction {
+            chain_id: chain.chain_id(),
+            nonce: 0,
+            max_priority_fee_per_gas: U256::from(1_000_000_000u64),
+            max_fee_per_gas: U256::from(10_000_000_000u64),
+            gas_limit: 10_000_000,
+            to: Some(H160::repeat_byte(0xb0)),
+            value: U256::from(1u64),
+            data: Vec::new(),
+        };
+        chain
+            .execute(SignedTransaction::sign(transfer, key))
+            .unwrap();
+        let open = chain.pending_block();
+        assert_eq!((chain.head().number, open.env.number), (1, 2));
+        assert_eq!(open.transactions, 1);
+        assert_eq!(open.env.timestamp, chain.head().timestamp + 12);
+        chain.set_next_timestamp(open.env.timestamp + 1_000_000);
+
+        let state = NodeState::new(Arc::new(Mutex::new(chain)), Vec::new(), 100);
+        let request = |fields: Value| -> Value {
+            let params = serde_json::to_string(&serde_json::json!([fields])).unwrap();
+            call(&state, Params::new(Some(&params))).unwrap()
+        };
+        let to = format!("{contract:?}");
+        let (timestamp, number, seen_producer, base_fee) =
+            env_of(&request(serde_json::json!({"to": to})));
+        assert_eq!((timestamp, number), (open.env.timestamp, 2));
+        assert_eq!(seen_producer, producer);
+        assert_eq!(
+            base_fee,
+            U256::zero(),
+            "an unpriced call runs at base fee zero"
+        );
+        let priced = request(serde_json::json!({
+            "from": format!("{from:?}"),
+            "to": to,
+            "gasPrice": "0x77359400",
+            "gas": "0x989680",
+        }));
+        assert_eq!(env_of(&priced).3, open.env.base_fee);
+        assert!(!open.env.base_fee.is_zero());
+
+        // Once the open block is sealed, calls run in the next one, at the time set for it.
+        {
+            let mut chain = state.chain().unwrap();
+            chain.seal().unwrap();
+            chain.set_next_timestamp(open.env.timestamp + 2_000_000);
+        }
+        let (timestamp, number, _, _) = env_of(&request(serde_json::json!({"to": to})));
+        assert_eq!((timestamp, number), (open.env.timestamp + 2_000_000, 3));
+    }
 }
