@@ -12,7 +12,7 @@ use tally_runtime::{H160, U256};
 
 use super::eth::SUGGESTED_TIP;
 use super::{block_number, internal, json, quantity, Method, NodeState, RpcError};
-use crate::chain::sequencer::Chain;
+use crate::chain::sequencer::{Chain, SubmitError};
 use crate::chain::tx::SignedTransaction;
 use crate::eth::{b256, from_address, from_u256, revert_reason};
 use crate::node::logging::mined_by;
@@ -172,8 +172,11 @@ fn estimate(chain: &mut Chain, req: &TransactionRequest) -> Result<u64, RpcError
 
 fn send_raw_transaction(state: &NodeState, params: Params) -> Result<Value, RpcError> {
     let raw: Bytes = params.one()?;
+    // Decoding recovers the sender, the costly part: done before taking the chain, so requests
+    // recover their senders in parallel with each other and with block production.
+    let decoded = SignedTransaction::decode(&raw).map_err(SubmitError::from);
     let mut chain = state.chain()?;
-    let hash = mined_by(&mut chain, |c| c.submit_raw(&raw))?;
+    let hash = mined_by(&mut chain, |c| decoded.and_then(|tx| c.submit(tx)))?;
     json(b256(hash))
 }
 
