@@ -175,10 +175,12 @@ fn end_to_end(c: &mut Criterion) {
     });
     group.bench_function("signed_token_transfers_x1000/pipelined", |b| {
         b.iter_custom(|iters| {
-            // Signing is the wallet's work: not timed.
-            let batches: Vec<Vec<Vec<u8>>> = (0..iters).map(|_| setup.transfers()).collect();
+            // Signing is the wallet's work: not timed. One batch more than measured: the
+            // pipeline fills on it, and the clock starts when its block is committed, with the
+            // next batch's recovery already under way, as in a node that has been running.
+            let batches: Vec<Vec<Vec<u8>>> = (0..=iters).map(|_| setup.transfers()).collect();
             let chain = &mut setup.chain;
-            let start = Instant::now();
+            let mut start = Instant::now();
             // As the node runs: senders are recovered (on every core) for the next batch while
             // the chain pools, executes and commits the current one.
             std::thread::scope(|scope| {
@@ -190,12 +192,15 @@ fn end_to_end(c: &mut Criterion) {
                         }
                     }
                 });
-                for decoded in receive {
+                for (i, decoded) in receive.into_iter().enumerate() {
                     for tx in decoded {
                         chain.submit(tx.expect("valid")).expect("accepted");
                     }
                     let block = chain.mine().expect("block");
                     assert_eq!(block.transactions.len(), SENDERS);
+                    if i == 0 {
+                        start = Instant::now();
+                    }
                 }
             });
             start.elapsed()
