@@ -7,7 +7,7 @@ mod support;
 use support::*;
 use tally::chain::block::Header;
 use tally::chain::genesis::Genesis;
-use tally::chain::sequencer::{Chain, ChainError, MiningMode, SubmitError};
+use tally::chain::sequencer::{Chain, ChainConfig, ChainError, Clock, MiningMode, SubmitError};
 use tally::chain::store::{
     ChainStore, ChainStoreError, ReceiptStatus, StoredReceipt, FORMAT_VERSION,
 };
@@ -283,6 +283,45 @@ fn a_database_from_an_older_version_is_refused() {
         FORMAT_VERSION - 1
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A block keeps the time it was opened at; time changes made while it is open (transactions
+/// executed into it, not sealed) apply to the blocks after it, not lost when it is sealed.
+#[test]
+fn time_changes_while_a_block_is_open_apply_to_the_next_block() {
+    let genesis = Genesis::dev();
+    let config = ChainConfig {
+        clock: Clock::Deterministic { step: 12 },
+        ..config(MiningMode::Manual)
+    };
+    let mut chain = Chain::open(ChainStore::memory(), &genesis, config).unwrap();
+    let to = H160::repeat_byte(0xb0);
+    chain
+        .execute(transfer(0, 0, to, 1, genesis.chain_id))
+        .unwrap();
+    let opened_at = chain.pending_block().env.timestamp;
+    assert_eq!(opened_at, genesis.timestamp + 12);
+    assert_eq!(chain.increase_time(100), 100);
+    assert_eq!(chain.time_offset(), 100);
+    chain
+        .execute(transfer(0, 1, to, 1, genesis.chain_id))
+        .unwrap();
+    let first = chain.seal().unwrap().expect("the open block");
+    assert_eq!(first.header.timestamp, opened_at);
+    assert_eq!(first.transactions.len(), 2);
+    let second = chain.mine().unwrap();
+    assert_eq!(second.header.timestamp, opened_at + 12 + 100);
+
+    chain
+        .execute(transfer(0, 2, to, 1, genesis.chain_id))
+        .unwrap();
+    chain.set_next_timestamp(second.header.timestamp + 5_000);
+    let third = chain.seal().unwrap().expect("the open block");
+    assert_eq!(third.header.timestamp, second.header.timestamp + 12);
+    assert_eq!(
+        chain.mine().unwrap().header.timestamp,
+        second.header.timestamp + 5_000
+    );
 }
 
 #[test]

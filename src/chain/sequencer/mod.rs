@@ -166,18 +166,30 @@ impl Chain {
     /// Sets the timestamp of the next block (it must exceed the head's; it is raised to
     /// head + 1 otherwise). Later blocks continue from it (see [`Chain::increase_time`]).
     pub fn set_next_timestamp(&mut self, timestamp: u64) {
-        self.clock.set_next(timestamp);
+        self.later_clock().set_next(timestamp);
     }
 
     /// Moves every later block's timestamp `seconds` further (anvil's `evm_increaseTime`);
     /// returns the total offset in seconds from the clock's time.
     pub fn increase_time(&mut self, seconds: u64) -> i64 {
-        self.clock.increase(seconds)
+        self.later_clock().increase(seconds)
     }
 
     /// Seconds added to the clock's time for block timestamps.
     pub fn time_offset(&self) -> i64 {
-        self.clock.offset()
+        match &self.open {
+            Some(open) => open.clock.offset(),
+            None => self.clock.offset(),
+        }
+    }
+
+    /// The clock the next block to be opened reads: the one the open block leaves behind when
+    /// it is sealed (a block keeps the time it was opened at), or the chain's.
+    fn later_clock(&mut self) -> &mut BlockClock {
+        match &mut self.open {
+            Some(open) => &mut open.clock,
+            None => &mut self.clock,
+        }
     }
 
     /// Decodes, checks and pools a raw signed transaction; in on-demand mode, mines it.

@@ -18,8 +18,9 @@ use crate::chain::tx::SignedTransaction;
 pub(super) struct OpenBlock {
     pub(super) ctx: BlockContext,
     pub(super) included: Vec<(SignedTransaction, Receipt)>,
-    /// The clock once this block is sealed.
-    clock: BlockClock,
+    /// The clock once this block is sealed; time changes made while the block is open go
+    /// here, so they apply to the blocks after it.
+    pub(super) clock: BlockClock,
 }
 
 /// The block the next executed transaction goes into: the open block, or the next one.

@@ -345,12 +345,15 @@ mod tests {
         assert_eq!(env_of(&priced).3, open.env.base_fee);
         assert!(!open.env.base_fee.is_zero());
 
-        // Once the open block is sealed, calls run in the next one, at the time set for it.
-        {
-            let mut chain = state.chain().unwrap();
-            chain.seal().unwrap();
-            chain.set_next_timestamp(open.env.timestamp + 2_000_000);
-        }
+        // Once the open block is sealed, calls run in the next one, at the time set for it
+        // while the block was open; a time set after sealing replaces it.
+        state.chain().unwrap().seal().unwrap();
+        let (timestamp, number, _, _) = env_of(&request(serde_json::json!({"to": to})));
+        assert_eq!((timestamp, number), (open.env.timestamp + 1_000_000, 3));
+        state
+            .chain()
+            .unwrap()
+            .set_next_timestamp(open.env.timestamp + 2_000_000);
         let (timestamp, number, _, _) = env_of(&request(serde_json::json!({"to": to})));
         assert_eq!((timestamp, number), (open.env.timestamp + 2_000_000, 3));
     }
