@@ -217,7 +217,7 @@ fn token_calls_events_estimates_and_reverts() {
     let transfer = calldata("transfer(address,uint256)", &[word_address(bob), word(250)]);
     let request = json!({"from": addr(dev(0)), "to": addr(token), "data": hex0x(&transfer)});
     let estimate = quantity(&rpc(&url, "eth_estimateGas", json!([request])));
-    // A transfer to a new holder (pinned in runtime/tests/token.rs).
+    // A transfer to a new holder (also pinned in tests/examples.rs).
     assert_eq!(estimate, 4_630_454);
     let low = signed(0, 2, Some(token), 0, transfer.clone(), estimate - 1);
     let low_receipt = rpc(&url, "eth_getTransactionReceipt", json!([send(&url, &low)]));

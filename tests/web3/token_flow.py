@@ -65,7 +65,7 @@ def main(url, wasm_path):
     transfer = token.functions.transfer(holder.address, 250).build_transaction({"from": owner.address})
     receipt = send(w3, owner, transfer)
     check("transfer succeeded", receipt.status == 1, receipt)
-    # A transfer to a new holder, as pinned in the runtime's token tests.
+    # A transfer to a new holder, as pinned in tests/examples.rs.
     check("transfer gas", receipt.gasUsed == 4_630_454, receipt.gasUsed)
     events = token.events.Transfer().process_receipt(receipt)
     check("one Transfer event", len(events) == 1, events)
