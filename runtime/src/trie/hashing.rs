@@ -19,47 +19,48 @@ use super::store::{Namespace, NodeKey};
 /// New nodes' records as `(nibble path, record)`.
 pub(crate) type Records = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// New nodes' records gathered while hashing, for a commit at `version`.
-#[derive(Debug, Default)]
-pub(crate) struct Gathered {
-    pub(crate) version: u64,
-    pub(crate) records: Records,
+/// Records being gathered (see the module documentation): the commit version they are for, the
+/// path of the node being hashed, and the records so far.
+struct Gather {
+    version: u64,
+    path: Vec<u8>,
+    records: Records,
 }
 
 /// State of one hashing pass.
 pub(crate) struct Hasher {
-    pub(crate) buf: Vec<u8>,
+    buf: Vec<u8>,
     /// The trie's confirmed version; records are prepared only when it is set.
-    pub(crate) confirmed: Option<u64>,
-    /// Where records go when gathering (see the module documentation), and the path of the
-    /// node being hashed.
-    gather: Option<(Gathered, Vec<u8>)>,
+    confirmed: Option<u64>,
+    gather: Option<Gather>,
 }
 
 impl Hasher {
-    pub(crate) fn new(confirmed: Option<u64>) -> Self {
+    /// A hashing pass over a trie confirmed at `confirmed`; with `gather` set to a commit
+    /// version, it gathers the new nodes' records for that commit.
+    fn new(confirmed: Option<u64>, gather: Option<u64>) -> Self {
         Self {
             buf: Vec::with_capacity(600),
             confirmed,
-            gather: None,
+            gather: gather.map(|version| Gather {
+                version,
+                path: Vec::new(),
+                records: Vec::new(),
+            }),
         }
     }
 
-    /// A hasher that gathers records for a commit at `version`, starting at `path`.
-    pub(crate) fn gathering(confirmed: Option<u64>, version: u64, path: Vec<u8>) -> Self {
-        let gathered = Gathered {
-            version,
-            records: Vec::new(),
-        };
-        Self {
-            gather: Some((gathered, path)),
-            ..Self::new(confirmed)
+    /// Sets the path of the next node hashed: the root's child `nibble`, or the root.
+    fn start_at(&mut self, nibble: Option<u8>) {
+        if let Some(gather) = &mut self.gather {
+            gather.path.clear();
+            gather.path.extend(nibble);
         }
     }
 
-    /// The records gathered so far (empty when not gathering).
-    pub(crate) fn into_gathered(self) -> Records {
-        self.gather.map(|(g, _)| g.records).unwrap_or_default()
+    /// The records gathered (empty when not gathering).
+    fn into_records(self) -> Records {
+        self.gather.map(|g| g.records).unwrap_or_default()
     }
 
     /// Computes (and caches) the reference of the child in `slot`, hashing only dirty
@@ -78,9 +79,9 @@ impl Hasher {
             let mut record = Vec::with_capacity(self.buf.len() + 1 + count * 3);
             encode_record(&codes[..count], &self.buf, &mut record);
             match &mut self.gather {
-                Some((gathered, path)) => {
-                    gathered.records.push((path.clone(), record));
-                    slot.version = Some(gathered.version);
+                Some(gather) => {
+                    gather.records.push((gather.path.clone(), record));
+                    slot.version = Some(gather.version);
                     Prepared::default()
                 }
                 None => Prepared { record, pending },
@@ -128,18 +129,18 @@ impl Hasher {
     }
 
     fn path_len(&self) -> usize {
-        self.gather.as_ref().map_or(0, |(_, path)| path.len())
+        self.gather.as_ref().map_or(0, |g| g.path.len())
     }
 
     fn extend_path(&mut self, nibbles: &[u8]) {
-        if let Some((_, path)) = &mut self.gather {
-            path.extend_from_slice(nibbles);
+        if let Some(gather) = &mut self.gather {
+            gather.path.extend_from_slice(nibbles);
         }
     }
 
     fn truncate_path(&mut self, len: usize) {
-        if let Some((_, path)) = &mut self.gather {
-            path.truncate(len);
+        if let Some(gather) = &mut self.gather {
+            gather.path.truncate(len);
         }
     }
 }
@@ -173,56 +174,51 @@ fn child_codes(node: &Node, confirmed: Option<u64>) -> ([u64; 16], usize, u16) {
     (codes, count, pending)
 }
 
-/// Like [`Hasher::hash_slot`], but hashes a root branch's dirty children on all available
-/// cores. When `gather` is set (a commit version), returns the gathered records too.
-pub(crate) fn hash_parallel(
+/// Hashes the trie whose root is in `root` (see [`Hasher::hash_slot`]); with `parallel`, the
+/// root branch's dirty children on all available cores. With `gather` set to a commit version,
+/// also returns the new nodes' records for that commit.
+pub(crate) fn hash_root(
     root: &mut Slot,
     confirmed: Option<u64>,
     gather: Option<u64>,
+    parallel: bool,
 ) -> (Option<NodeRef>, Records) {
-    let hasher = move |path: Vec<u8>| match gather {
-        Some(version) => Hasher::gathering(confirmed, version, path),
-        None => Hasher::new(confirmed),
-    };
     let mut records = Vec::new();
-    if root.cache.is_none() {
-        if let Some(Node::Branch(branch)) = &mut root.node {
-            let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            if threads > 1 {
-                let mut dirty: Vec<(u8, &mut Slot)> = (0u8..)
-                    .zip(branch.children.iter_mut())
-                    .filter(|(_, c)| c.cache.is_none() && c.node.is_some())
-                    .collect();
-                let per_thread = dirty.len().div_ceil(threads).max(1);
-                std::thread::scope(|scope| {
-                    let workers: Vec<_> = dirty
-                        .chunks_mut(per_thread)
-                        .map(|chunk| {
-                            scope.spawn(move || {
-                                let mut gathered = Vec::new();
-                                for (nibble, child) in chunk {
-                                    let mut h = hasher(vec![*nibble]);
-                                    h.hash_slot(child);
-                                    gathered.append(&mut h.into_gathered());
-                                }
-                                gathered
-                            })
-                        })
-                        .collect();
-                    for worker in workers {
-                        // A worker only hashes; a panic there is a bug, re-raised here.
-                        match worker.join() {
-                            Ok(mut gathered) => records.append(&mut gathered),
-                            Err(panic) => std::panic::resume_unwind(panic),
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if let (true, None, Some(Node::Branch(branch))) =
+        (parallel && threads > 1, root.cache, &mut root.node)
+    {
+        let mut dirty: Vec<(u8, &mut Slot)> = (0u8..)
+            .zip(branch.children.iter_mut())
+            .filter(|(_, c)| c.cache.is_none() && c.node.is_some())
+            .collect();
+        let per_thread = dirty.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = dirty
+                .chunks_mut(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut hasher = Hasher::new(confirmed, gather);
+                        for (nibble, child) in chunk {
+                            hasher.start_at(Some(*nibble));
+                            hasher.hash_slot(child);
                         }
-                    }
-                });
+                        hasher.into_records()
+                    })
+                })
+                .collect();
+            for worker in workers {
+                // A worker only hashes; a panic there is a bug, re-raised here.
+                match worker.join() {
+                    Ok(mut gathered) => records.append(&mut gathered),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
             }
-        }
+        });
     }
-    let mut h = hasher(Vec::new());
-    let r = h.hash_slot(root);
-    records.append(&mut h.into_gathered());
+    let mut hasher = Hasher::new(confirmed, gather);
+    let r = hasher.hash_slot(root);
+    records.append(&mut hasher.into_records());
     (r, records)
 }
 

@@ -5,7 +5,7 @@
 use super::codec::{Hash, EMPTY_ROOT};
 use super::edit::{delete_node, insert_node, load_node, Ctx, Deleted};
 use super::error::TrieError;
-use super::hashing::{hash_parallel, Collect, Hasher, Records};
+use super::hashing::{hash_root, Collect, Records};
 use super::nibbles::unpack_small;
 use super::node::{Node, Slot};
 use super::store::{Namespace, NodeKey, NodeStore, StaleEntry, StaleNodes, StoredRoot, WriteBatch};
@@ -209,21 +209,9 @@ impl<S: NodeStore> Trie<S> {
             // Edits since the records were gathered may have replaced some of their nodes.
             self.gathered = None;
         }
-        let gather = self
-            .gathered
-            .as_ref()
-            .and(self.version)
-            .and_then(|v| v.checked_add(1));
-        let (r, mut records) = if changes >= PARALLEL_THRESHOLD {
-            hash_parallel(&mut self.root, self.version, gather)
-        } else {
-            let mut hasher = match gather {
-                Some(version) => Hasher::gathering(self.version, version, Vec::new()),
-                None => Hasher::new(self.version),
-            };
-            let r = hasher.hash_slot(&mut self.root);
-            (r, hasher.into_gathered())
-        };
+        let gather = self.gathered.as_ref().and(self.next_version());
+        let parallel = changes >= PARALLEL_THRESHOLD;
+        let (r, mut records) = hash_root(&mut self.root, self.version, gather, parallel);
         if let Some(gathered) = &mut self.gathered {
             gathered.append(&mut records);
         }
@@ -308,10 +296,15 @@ impl<S: NodeStore> Trie<S> {
         Ok(())
     }
 
+    /// The version after the confirmed one: the commit records are gathered for.
+    fn next_version(&self) -> Option<u64> {
+        self.version.and_then(|v| v.checked_add(1))
+    }
+
     /// Whether the gathered records are exactly what a commit at `version` writes: they were
     /// gathered for it, and the root is stored, or hashed (and so gathered) rather than embedded.
     fn gathered_for(&self, version: u64) -> bool {
-        self.version.and_then(|v| v.checked_add(1)) == Some(version)
+        self.next_version() == Some(version)
             && (self.root.is_hashed() || self.root.stored_at(self.version).is_some())
     }
 

@@ -208,18 +208,28 @@ impl Node {
     }
 }
 
-/// Appends one LEB128 varint.
-pub(crate) fn push_varint(mut v: u64, out: &mut Vec<u8>) {
+/// The LEB128 encoding of `v`: its bytes, and how many of them are used.
+pub(crate) fn varint(mut v: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0u8; 10];
+    let mut len = 0;
     loop {
         // Masked to 7 bits, so the cast is lossless.
         let byte = (v & 0x7f) as u8;
         v >>= 7;
+        // A u64 has at most 10 groups of 7 bits, so `len` stays below 10.
         if v == 0 {
-            out.push(byte);
-            break;
+            bytes[len] = byte;
+            return (bytes, len + 1);
         }
-        out.push(byte | 0x80);
+        bytes[len] = byte | 0x80;
+        len += 1;
     }
+}
+
+/// Appends one LEB128 varint.
+pub(crate) fn push_varint(v: u64, out: &mut Vec<u8>) {
+    let (bytes, len) = varint(v);
+    out.extend_from_slice(&bytes[..len]);
 }
 
 /// Reads one LEB128 varint off the front of `buf`.
@@ -274,6 +284,24 @@ pub(crate) fn decode_record(record: &[u8], version: u64) -> Result<(Vec<u64>, &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varints_roundtrip_at_their_length_boundaries() {
+        for (v, len) in [
+            (0, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (u64::MAX, 10),
+        ] {
+            let (bytes, n) = varint(v);
+            assert_eq!(n, len, "{v}");
+            let mut rest = &bytes[..n];
+            assert_eq!(read_varint(&mut rest), Ok(v));
+            assert!(rest.is_empty());
+        }
+    }
 
     #[test]
     fn record_roundtrip() {

@@ -44,9 +44,19 @@ impl NodeKey {
 
     /// The part of [`NodeKey::encode`] after `version ‖ namespace`: `packed path ‖ odd`.
     pub(crate) fn encode_suffix(&self, out: &mut Vec<u8>) {
-        pack_padded(&self.path, out);
-        out.push((self.path.len() % 2) as u8);
+        encode_path(&self.path, out);
     }
+}
+
+/// A nibble path as node keys end: `packed path ‖ odd`.
+fn encode_path(path: &[u8], out: &mut Vec<u8>) {
+    pack_padded(path, out);
+    out.push((path.len() % 2) as u8);
+}
+
+/// Length of [`encode_path`]'s output for a path of `nibbles` nibbles.
+fn encoded_path_len(nibbles: usize) -> usize {
+    nibbles.div_ceil(2) + 1
 }
 
 /// A committed root: its hash and the version its root node was written at
@@ -155,11 +165,9 @@ pub struct StaleNodes {
 impl StaleNodes {
     /// Records the node stored at `version` under nibble path `path`.
     pub(crate) fn push(&mut self, version: u64, path: &[u8]) {
-        let len = 8 + path.len().div_ceil(2) + 1;
-        push_varint(len as u64, &mut self.bytes);
+        push_varint((8 + encoded_path_len(path.len())) as u64, &mut self.bytes);
         self.bytes.extend_from_slice(&version.to_be_bytes());
-        pack_padded(path, &mut self.bytes);
-        self.bytes.push((path.len() % 2) as u8);
+        encode_path(path, &mut self.bytes);
         self.count += 1;
     }
 

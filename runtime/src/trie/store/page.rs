@@ -10,7 +10,7 @@
 //! page without its dead records and deletes it once it is empty (the page keeps its key, which
 //! stays at or before every record it holds).
 
-use super::super::node::{push_varint, read_varint};
+use super::super::node::{read_varint, varint};
 use std::collections::BTreeMap;
 
 use super::{Namespace, NodeKey, WriteBatch};
@@ -67,11 +67,31 @@ pub(crate) fn find<'a>(mut page: &'a [u8], suffix: &[u8]) -> Result<Option<&'a [
     Ok(None)
 }
 
+/// Bytes one entry takes: `[LEB128 suffix length][suffix][LEB128 record length][record]`.
+fn entry_len(suffix_len: usize, record_len: usize) -> usize {
+    let varint_len = |n: usize| varint(n as u64).1;
+    varint_len(suffix_len) + suffix_len + varint_len(record_len) + record_len
+}
+
+/// Writes one entry at the front of `out`, which must have room for it ([`entry_len`]);
+/// returns what follows it.
+fn write_entry<'o>(out: &'o mut [u8], suffix: &[u8], record: &[u8]) -> &'o mut [u8] {
+    let mut out = out;
+    for part in [suffix, record] {
+        let (len, n) = varint(part.len() as u64);
+        for bytes in [&len[..n], part] {
+            let (head, rest) = std::mem::take(&mut out).split_at_mut(bytes.len());
+            head.copy_from_slice(bytes);
+            out = rest;
+        }
+    }
+    out
+}
+
 fn push_entry(page: &mut Vec<u8>, suffix: &[u8], record: &[u8]) {
-    push_varint(suffix.len() as u64, page);
-    page.extend_from_slice(suffix);
-    push_varint(record.len() as u64, page);
-    page.extend_from_slice(record);
+    let at = page.len();
+    page.resize(at + entry_len(suffix.len(), record.len()), 0);
+    write_entry(&mut page[at..], suffix, record);
 }
 
 /// Whether an encoded node key and a page key belong to the same version and namespace.
@@ -106,15 +126,6 @@ pub(crate) struct Layout<'a> {
     /// The records to write, sorted by key (later duplicates dropped).
     items: Vec<Item>,
     pub(crate) pages: Vec<PageSpan>,
-}
-
-fn varint_len(mut n: usize) -> usize {
-    let mut len = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        len += 1;
-    }
-    len
 }
 
 impl<'a> Layout<'a> {
@@ -189,7 +200,7 @@ impl<'a> Layout<'a> {
         for (pos, item) in items.iter().enumerate() {
             let suffix_len = item.end - item.start;
             let record_len = nodes[item.index].1.len();
-            let size = varint_len(suffix_len) + suffix_len + varint_len(record_len) + record_len;
+            let size = entry_len(suffix_len, record_len);
             let fits = pages.last().is_some_and(|p| p.len + size <= PAGE_BYTES);
             if open_rank != Some(item.rank) || !fits {
                 let (version, namespace) = prefixes
@@ -220,22 +231,13 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Writes `page`'s entries into `out`, which must be exactly `page.len` bytes long.
+    /// Writes `page`'s entries into `out`, which must be exactly `page.len` bytes long (the
+    /// size the layout computed with [`entry_len`]).
     pub(crate) fn fill(&self, page: &PageSpan, out: &mut [u8]) {
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            out[at..at + bytes.len()].copy_from_slice(bytes);
-            at += bytes.len();
-        };
-        let mut varint = Vec::with_capacity(10);
+        let mut out = out;
         for item in &self.items[page.items.clone()] {
             let record = self.nodes[item.index].1.as_slice();
-            for part in [&self.suffixes[item.start..item.end], record] {
-                varint.clear();
-                push_varint(part.len() as u64, &mut varint);
-                put(&varint);
-                put(part);
-            }
+            out = write_entry(out, &self.suffixes[item.start..item.end], record);
         }
     }
 }
