@@ -184,10 +184,11 @@ pub(crate) fn hash_root(
     parallel: bool,
 ) -> (Option<NodeRef>, Records) {
     let mut records = Vec::new();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if let (true, None, Some(Node::Branch(branch))) =
-        (parallel && threads > 1, root.cache, &mut root.node)
-    {
+    let threads = match parallel {
+        true => std::thread::available_parallelism().map_or(1, usize::from),
+        false => 1,
+    };
+    if let (true, None, Some(Node::Branch(branch))) = (threads > 1, root.cache, &mut root.node) {
         let mut dirty: Vec<(u8, &mut Slot)> = (0u8..)
             .zip(branch.children.iter_mut())
             .filter(|(_, c)| c.cache.is_none() && c.node.is_some())
