@@ -13,7 +13,7 @@ use tally::chain::store::{
 };
 use tally::chain::tx::{dev_accounts, SignedTransaction};
 use tally_runtime::tx::{Transaction, TxError};
-use tally_runtime::{H160, U256};
+use tally_runtime::{H160, H256, U256};
 
 /// Total charged for a block's transactions: `sum(gas_used * effective price)`.
 fn total_fees(receipts: &[StoredReceipt]) -> U256 {
@@ -265,23 +265,150 @@ fn a_database_from_a_newer_version_is_refused() {
 fn a_database_from_an_older_version_is_refused() {
     let dir = temp_dir("old-format");
     drop(ChainStore::open(&dir).unwrap());
-    set_format(&dir, FORMAT_VERSION - 1);
+    // Format 2 is upgraded in place (see `a_format_2_database_is_upgraded`); 1 is not.
+    set_format(&dir, 1);
     match ChainStore::open(&dir) {
         Err(e @ ChainStoreError::OlderFormat { found, supported }) => {
-            assert_eq!((found, supported), (FORMAT_VERSION - 1, FORMAT_VERSION));
+            assert_eq!((found, supported), (1, FORMAT_VERSION));
             assert!(e.to_string().contains("new data directory"), "{e}")
         }
         other => panic!("{:?}", other.err()),
     }
     // Refusing wrote nothing: the database still records the old version.
+    assert_eq!(raw_meta(&dir, "format"), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The number stored under `key` in the metadata of the chain database in `dir`.
+fn raw_meta(dir: &std::path::Path, key: &str) -> Option<u64> {
+    use redb::ReadableDatabase;
     let db = redb::Database::create(dir.join("chain.redb")).unwrap();
-    let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
-    let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
-    let meta = txn.open_table(table).unwrap();
+    let txn = db.begin_read().unwrap();
+    let meta: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
+    let value = txn.open_table(meta).unwrap().get(key).unwrap();
+    value.map(|v| v.value())
+}
+
+/// The raw transaction index of the database in `dir`: its number of entries and the meta
+/// marker of the last block whose transactions it holds.
+fn raw_tx_index(dir: &std::path::Path) -> (u64, Option<u64>) {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    let db = redb::Database::create(dir.join("chain.redb")).unwrap();
+    let txn = db.begin_read().unwrap();
+    let index: redb::TableDefinition<&[u8; 32], (u64, u32)> =
+        redb::TableDefinition::new("tx_index");
+    let entries = txn.open_table(index).unwrap().len().unwrap();
+    drop((txn, db));
+    (entries, raw_meta(dir, "tx_indexed_through"))
+}
+
+/// Mines `blocks` one-transfer blocks from dev 0 (nonces from `first_nonce`); returns the
+/// transaction hashes.
+fn mine_transfers(chain: &mut Chain, chain_id: u64, first_nonce: u64, blocks: u64) -> Vec<H256> {
+    (first_nonce..first_nonce + blocks)
+        .map(|nonce| {
+            let tx = transfer(0, nonce, H160::repeat_byte(0xb0), 1, chain_id);
+            chain.submit(tx).unwrap()
+        })
+        .collect()
+}
+
+/// Where each of `hashes` is found, by block number (`None`: not found).
+fn locations(store: &ChainStore, hashes: &[H256]) -> Vec<Option<u64>> {
+    hashes
+        .iter()
+        .map(|h| {
+            let location = store.transaction_location(h).unwrap();
+            assert!(
+                location.is_none_or(|(_, i)| i == 0),
+                "one transaction per block"
+            );
+            location.map(|(number, _)| number)
+        })
+        .collect()
+}
+
+/// The redb store writes the transaction index in batches of 64 blocks, keeps the later
+/// blocks' entries in memory, rebuilds them from the receipts when reopened, and rewinds
+/// both parts.
+#[test]
+fn the_transaction_index_is_written_in_batches_and_rebuilt_on_restart() {
+    let dir = temp_dir("tx-index");
+    let genesis = Genesis::dev();
+    let open = || {
+        let store = ChainStore::open(&dir).unwrap();
+        Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap()
+    };
+    let mut chain = open();
+    let hashes = mine_transfers(&mut chain, genesis.chain_id, 0, 70);
+    let mined: Vec<Option<u64>> = (1..=70).map(Some).collect();
+    assert_eq!(locations(chain.store(), &hashes), mined);
+    drop(chain);
+    // Block 64's write held blocks 1..=64; blocks 65..=70 were only in memory.
+    assert_eq!(raw_tx_index(&dir), (64, Some(64)));
+
+    let mut chain = open();
     assert_eq!(
-        meta.get("format").unwrap().unwrap().value(),
-        FORMAT_VERSION - 1
+        locations(chain.store(), &hashes),
+        mined,
+        "rebuilt from receipts"
     );
+    let at_70 = chain.snapshot().unwrap();
+    let later = mine_transfers(&mut chain, genesis.chain_id, 70, 2);
+    assert_eq!(locations(chain.store(), &later), vec![Some(71), Some(72)]);
+    assert!(chain.revert(at_70).unwrap());
+    assert_eq!(locations(chain.store(), &later), vec![None, None]);
+    assert_eq!(locations(chain.store(), &hashes), mined);
+    drop(chain);
+    assert_eq!(raw_tx_index(&dir), (64, Some(64)));
+
+    // A rewind below the marker removes blocks 61..=64 from the table and moves the marker.
+    let store = ChainStore::open(&dir).unwrap();
+    store.rewind(60).unwrap();
+    let mut expected = mined;
+    expected[60..].fill(None);
+    assert_eq!(locations(&store, &hashes), expected);
+    drop(store);
+    assert_eq!(raw_tx_index(&dir), (60, Some(60)));
+
+    let mut chain = open();
+    assert_eq!(locations(chain.store(), &hashes), expected);
+    let again = mine_transfers(&mut chain, genesis.chain_id, 60, 1);
+    assert_eq!(locations(chain.store(), &again), vec![Some(61)]);
+    drop(chain);
+    assert_eq!(raw_tx_index(&dir), (60, Some(60)));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A format 2 database indexed every block as it wrote it: opening it records its head as
+/// indexed and upgrades the format, and every transaction is still found.
+#[test]
+fn a_format_2_database_is_upgraded() {
+    let dir = temp_dir("format-2");
+    let genesis = Genesis::dev();
+    let store = ChainStore::open(&dir).unwrap();
+    let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+    let hashes = mine_transfers(&mut chain, genesis.chain_id, 0, 64);
+    drop(chain);
+    // As version 2 left it: every entry in the table, no marker.
+    assert_eq!(raw_tx_index(&dir), (64, Some(64)));
+    set_format(&dir, 2);
+    {
+        let db = redb::Database::create(dir.join("chain.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let meta: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("chain_meta");
+        txn.open_table(meta)
+            .unwrap()
+            .remove("tx_indexed_through")
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = ChainStore::open(&dir).unwrap();
+    let found: Vec<Option<u64>> = (1..=64).map(Some).collect();
+    assert_eq!(locations(&store, &hashes), found);
+    drop(store);
+    assert_eq!(raw_tx_index(&dir), (64, Some(64)));
+    assert_eq!(raw_meta(&dir, "format"), Some(FORMAT_VERSION));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -5,6 +5,7 @@
 
 mod records;
 mod state;
+mod tx_index;
 
 pub use records::{Block, ReceiptStatus, StoredReceipt};
 pub use state::StateStore;
@@ -21,16 +22,20 @@ use thiserror::Error;
 use super::cheat::{decode_cheats, encode_cheats, Cheat};
 use super::tx::SignedTransaction;
 use records::{decode_block, decode_receipts, encode_block, encode_receipts};
+use tx_index::{position, RecentIndex, INDEXED_THROUGH, TX_INDEX};
 
-/// Version of the on-disk layout written by this build. Version 2 lists superseded trie nodes
-/// without their namespace (see `tally_runtime::trie::StaleNodes`); version 1 is not migrated.
-pub const FORMAT_VERSION: u64 = 2;
+/// Version of the on-disk layout written by this build. Version 3 writes the transaction
+/// index in batches (see `tx_index`); a version 2 database, whose index is complete, is
+/// upgraded in place when opened. Version 2 lists superseded trie nodes without their
+/// namespace (see `tally_runtime::trie::StaleNodes`); version 1 is not migrated.
+pub const FORMAT_VERSION: u64 = 3;
+/// The oldest format this build opens (upgrading it).
+const OLDEST_SUPPORTED_FORMAT: u64 = 2;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("chain_meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_numbers");
 const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
-const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const MODULES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("compiled_modules");
 /// The cheats applied before each block (see `chain::cheat`), for blocks that had any.
 const CHEATS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_cheats");
@@ -81,6 +86,8 @@ enum Backend {
 pub struct ChainStore {
     backend: Backend,
     state: StateStore,
+    /// The redb store's transaction index entries not yet in its table (unused in memory).
+    recent: Mutex<RecentIndex>,
 }
 
 impl ChainStore {
@@ -89,6 +96,7 @@ impl ChainStore {
         ChainStore {
             backend: Backend::Memory(Default::default()),
             state: StateStore::Memory(MemoryStore::new()),
+            recent: Mutex::default(),
         }
     }
 
@@ -107,13 +115,21 @@ impl ChainStore {
                         supported: FORMAT_VERSION,
                     })
                 }
-                Some(found) if found < FORMAT_VERSION => {
+                Some(found) if found < OLDEST_SUPPORTED_FORMAT => {
                     return Err(ChainStoreError::OlderFormat {
                         found,
                         supported: FORMAT_VERSION,
                     })
                 }
-                Some(_) => {}
+                Some(FORMAT_VERSION) => {}
+                Some(_) => {
+                    // Version 2 indexed every block's transactions as it wrote the block.
+                    let head = meta.get("head").map_err(db_err)?.map(|v| v.value());
+                    if let Some(head) = head {
+                        meta.insert(INDEXED_THROUGH, head).map_err(db_err)?;
+                    }
+                    meta.insert("format", FORMAT_VERSION).map_err(db_err)?;
+                }
                 None => {
                     meta.insert("format", FORMAT_VERSION).map_err(db_err)?;
                 }
@@ -125,11 +141,13 @@ impl ChainStore {
             txn.open_table(MODULES).map_err(db_err)?;
             txn.open_table(CHEATS).map_err(db_err)?;
         }
+        let recent = RecentIndex::load(&txn)?;
         txn.commit().map_err(db_err)?;
         let nodes = RedbStore::with_database(db.clone())?;
         Ok(ChainStore {
             backend: Backend::Redb(db),
             state: StateStore::Redb(nodes),
+            recent: Mutex::new(recent),
         })
     }
 
@@ -141,6 +159,12 @@ impl ChainStore {
     fn locked(chain: &Mutex<MemoryChain>) -> MutexGuard<'_, MemoryChain> {
         // Every update is a handful of inserts that cannot panic halfway.
         chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn recent(&self) -> MutexGuard<'_, RecentIndex> {
+        // Changed only after a write commits, by inserts and removals that cannot panic
+        // halfway.
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A number of the chain's metadata: `key` in redb, `memory` in memory.
@@ -284,6 +308,11 @@ impl ChainStore {
         match &self.backend {
             Backend::Memory(m) => Ok(Self::locked(m).tx_index.get(hash).copied()),
             Backend::Redb(db) => {
+                // Held while the table is read, so no batch moves between the two.
+                let recent = self.recent();
+                if let Some(location) = recent.get(hash) {
+                    return Ok(Some(location));
+                }
                 let txn = db.begin_read().map_err(db_err)?;
                 let table = txn.open_table(TX_INDEX).map_err(db_err)?;
                 Ok(table.get(&hash.0).map_err(db_err)?.map(|v| v.value()))
@@ -343,8 +372,18 @@ impl ChainStore {
                 }
             }
             Backend::Redb(db) => {
+                let new = receipts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Ok((r.transaction_hash, position(i)?)))
+                    .collect::<Result<Vec<_>, ChainStoreError>>()?;
+                let mut recent = self.recent();
+                let write_index = recent.is_full_at(number, new.len());
                 let txn = db.begin_write().map_err(db_err)?;
                 RedbStore::apply(&txn, state)?;
+                if write_index {
+                    recent.write_batch(&txn, number, &new)?;
+                }
                 {
                     let mut blocks = txn.open_table(BLOCKS).map_err(db_err)?;
                     blocks
@@ -356,18 +395,6 @@ impl ChainStore {
                     table
                         .insert(number, encoded_receipts.as_slice())
                         .map_err(db_err)?;
-                    // Hashes are random: inserting them in key order touches each B-tree
-                    // page once instead of jumping between pages.
-                    let mut entries: Vec<(&[u8; 32], u32)> = receipts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (&r.transaction_hash.0, i as u32))
-                        .collect();
-                    entries.sort_unstable();
-                    let mut index = txn.open_table(TX_INDEX).map_err(db_err)?;
-                    for (hash, i) in entries {
-                        index.insert(hash, (number, i)).map_err(db_err)?;
-                    }
                     let mut table = txn.open_table(MODULES).map_err(db_err)?;
                     for (key, artifact) in modules {
                         table.insert(key, artifact.as_slice()).map_err(db_err)?;
@@ -383,6 +410,7 @@ impl ChainStore {
                     }
                 }
                 txn.commit().map_err(db_err)?;
+                recent.committed(number, &new, write_index);
             }
         }
         Ok(())
@@ -418,6 +446,7 @@ impl ChainStore {
                 chain.head = Some(to_block);
             }
             Backend::Redb(db) => {
+                let mut recent = self.recent();
                 let txn = db.begin_write().map_err(db_err)?;
                 RedbStore::rewind_in(&txn, to_block)?;
                 {
@@ -435,8 +464,12 @@ impl ChainStore {
                     }
                     let mut meta = txn.open_table(META).map_err(db_err)?;
                     meta.insert("head", to_block).map_err(db_err)?;
+                    if let Some(through) = recent.marker_after_rewind(to_block) {
+                        meta.insert(INDEXED_THROUGH, through).map_err(db_err)?;
+                    }
                 }
                 txn.commit().map_err(db_err)?;
+                recent.rewound(to_block);
             }
         }
         Ok(())
