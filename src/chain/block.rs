@@ -3,6 +3,8 @@
 //! bloom, the transactions and receipts roots (tries keyed by `rlp(index)`), and the EIP-1559
 //! base-fee update rule.
 
+use std::collections::HashMap;
+
 use alloy_rlp::{Encodable, Header as RlpHeader};
 use tally_runtime::exec::{Receipt, Status};
 use tally_runtime::rlp::{encode_list, trim_leading_zeros, wrap_list};
@@ -40,8 +42,12 @@ impl std::fmt::Debug for Bloom {
 impl Bloom {
     /// Adds `item`: three bits chosen by the first three byte pairs of its keccak hash.
     pub fn accrue(&mut self, item: &[u8]) {
-        let hash = keccak256(item);
-        for pair in hash[..6].chunks_exact(2) {
+        self.set_bits(&bloom_bits(item));
+    }
+
+    /// Sets the bits chosen by an item's [`bloom_bits`].
+    fn set_bits(&mut self, bits: &[u8; 6]) {
+        for pair in bits.chunks_exact(2) {
             let bit = (usize::from(pair[0]) << 8 | usize::from(pair[1])) & 2047;
             self.0[255 - bit / 8] |= 1 << (bit % 8);
         }
@@ -76,6 +82,45 @@ impl Bloom {
             bloom.accrue_log(log);
         }
         bloom
+    }
+}
+
+/// The first three byte pairs of an item's keccak hash, which choose its bloom bits.
+fn bloom_bits(item: &[u8]) -> [u8; 6] {
+    let hash = keccak256(item);
+    [hash[0], hash[1], hash[2], hash[3], hash[4], hash[5]]
+}
+
+/// Builds the blooms of one block's receipts, hashing each distinct address and topic once: a
+/// block's logs repeat them (one token's transfers share its address and event topic, and
+/// name the same holders as senders and as recipients).
+#[derive(Default)]
+pub struct BlockBlooms {
+    /// Bloom bits by item (addresses are padded to 32 bytes; the length tells them apart).
+    bits: HashMap<([u8; 32], usize), [u8; 6]>,
+}
+
+impl BlockBlooms {
+    /// The bloom of a receipt's logs, the same as [`Bloom::of_logs`].
+    pub fn of_logs(&mut self, logs: &[Log]) -> Bloom {
+        let mut bloom = Bloom::default();
+        for log in logs {
+            bloom.set_bits(&self.bits_of(log.address.as_bytes()));
+            for topic in &log.topics {
+                bloom.set_bits(&self.bits_of(topic.as_bytes()));
+            }
+        }
+        bloom
+    }
+
+    /// `item` is an address (20 bytes) or a topic (32 bytes).
+    fn bits_of(&mut self, item: &[u8]) -> [u8; 6] {
+        let mut key = [0u8; 32];
+        key[..item.len()].copy_from_slice(item);
+        *self
+            .bits
+            .entry((key, item.len()))
+            .or_insert_with(|| bloom_bits(item))
     }
 }
 
@@ -275,6 +320,40 @@ pub fn index_root(items: &[Vec<u8>]) -> H256 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_blooms_equal_blooms_hashed_item_by_item() {
+        let token = H160::repeat_byte(0x70);
+        // A topic whose first 20 bytes are the token's address, then zeros: the same padded
+        // bytes as the address, a different item.
+        let mut lookalike = [0u8; 32];
+        lookalike[..20].copy_from_slice(token.as_bytes());
+        let event = H256::repeat_byte(0xee);
+        let holder = |i: u8| H256::repeat_byte(i);
+        let logs: Vec<Vec<Log>> = (0..5u8)
+            .map(|i| {
+                vec![
+                    Log {
+                        address: token,
+                        topics: vec![event, holder(i), holder(i + 1)],
+                        data: vec![i],
+                    },
+                    Log {
+                        address: H160::repeat_byte(i),
+                        topics: vec![H256(lookalike)],
+                        data: vec![],
+                    },
+                ]
+            })
+            .collect();
+        let mut blooms = BlockBlooms::default();
+        for receipt_logs in &logs {
+            let bloom = blooms.of_logs(receipt_logs);
+            assert_eq!(bloom, Bloom::of_logs(receipt_logs));
+            assert!(bloom.may_contain(&lookalike) && bloom.may_contain(token.as_bytes()));
+        }
+        assert_eq!(blooms.of_logs(&[]), Bloom::default());
+    }
 
     #[test]
     fn empty_ommers_hash_is_keccak_of_the_empty_list() {

@@ -115,7 +115,12 @@ where
     K: AsRef<[u8]> + Sync,
     V: AsRef<[u8]> + Sync,
 {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Asking for the number of cores reads the process's limits (system calls); small inputs
+    // run on the calling thread anyway.
+    let threads = match entries.len() < PARALLEL_MIN {
+        true => 1,
+        false => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     ordered_root_on(entries, threads)
 }
 

@@ -311,20 +311,22 @@ impl<T> Mempool<T> {
         Ok(Inserted { status, removed })
     }
 
-    /// Applies a block: ranks at the next block's `base_fee` and applies each touched sender's
-    /// new account state (rule 9). Accounts are processed in address order; a repeated address
+    /// Applies a block: applies each touched sender's new account state (rule 9) and ranks at
+    /// the next block's `base_fee`. Accounts are processed in address order; a repeated address
     /// counts once, with its last state. Returns the transactions dropped, in that order.
     pub fn on_block(
         &mut self,
         base_fee: U256,
         accounts: impl IntoIterator<Item = (H160, AccountState)>,
     ) -> Vec<Removed<T>> {
-        self.set_base_fee(base_fee);
         let accounts: BTreeMap<H160, AccountState> = accounts.into_iter().collect();
         let mut removed = Vec::new();
         for (sender, account) in accounts {
             removed.extend(self.update_account(sender, account));
         }
+        // Ranking does not depend on account states, nor they on it: ranked last, only the
+        // transactions the block left behind are ranked again, not those it included.
+        self.set_base_fee(base_fee);
         removed
     }
 

@@ -27,7 +27,7 @@ use tally_runtime::state::WorldState;
 use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, H256, U256};
 
-use super::block::{encode_receipt, index_root, Bloom, Header};
+use super::block::{encode_receipt, index_root, BlockBlooms, Bloom, Header};
 use super::cheat::Cheat;
 use super::genesis::Genesis;
 use super::mempool::{AccountState, Mempool, PoolConfig, PoolTx};
@@ -317,9 +317,10 @@ impl Chain {
         let commit = self.runtime.state_mut().prepare_commit(number)?;
         let envelopes: Vec<Vec<u8>> = included.iter().map(|(tx, _)| tx.encode()).collect();
         let mut bloom = Bloom::default();
+        let mut blooms = BlockBlooms::default();
         let mut encoded_receipts = Vec::with_capacity(included.len());
         for (_, receipt) in &included {
-            let receipt_bloom = Bloom::of_logs(&receipt.logs);
+            let receipt_bloom = blooms.of_logs(&receipt.logs);
             bloom.merge(&receipt_bloom);
             encoded_receipts.push(encode_receipt(receipt, &receipt_bloom));
         }
