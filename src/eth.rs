@@ -1,8 +1,9 @@
 //! Bridges between the runtime's `primitive-types` (`H160`, `H256`, `U256`) and Ethereum's
-//! `alloy-primitives` (`Address`, `B256`, `U256`), function selectors and the reason of
-//! Solidity's `Error(string)` revert data: shared by the node, the test harness and the fuzz
-//! targets.
+//! `alloy-primitives` (`Address`, `B256`, `U256`), function selectors, the reason of
+//! Solidity's `Error(string)` revert data and amounts printed in ether: shared by the node, the
+//! CLI, the test harness and the fuzz targets.
 
+use alloy_primitives::utils::format_ether;
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolError;
 use tally_runtime::{H160, H256, U256};
@@ -29,6 +30,14 @@ pub fn u256(v: U256) -> alloy_primitives::U256 {
 
 pub fn from_u256(v: alloy_primitives::U256) -> U256 {
     U256::from_big_endian(&v.to_be_bytes::<32>())
+}
+
+/// `wei` in ether, exact, without trailing zeros (`1.5`, `10000`).
+pub fn ether(wei: alloy_primitives::U256) -> String {
+    let full = format_ether(wei);
+    // `format_ether` always writes a decimal point.
+    let trimmed = full.trim_end_matches('0').trim_end_matches('.');
+    trimmed.to_string()
 }
 
 /// The 4-byte ABI selector of a function signature such as `transfer(address,uint256)`.
@@ -61,6 +70,15 @@ mod tests {
         other[0] = 0x4e;
         assert_eq!(revert_reason(&other), None, "another selector");
         assert_eq!(revert_reason(b"plain bytes"), None);
+    }
+
+    #[test]
+    fn ether_has_no_trailing_zeros() {
+        let ether_of = |wei: U256| ether(u256(wei));
+        assert_eq!(ether_of(U256::exp10(22)), "10000");
+        assert_eq!(ether_of(U256::from(1_500_000_000_000_000_000u64)), "1.5");
+        assert_eq!(ether_of(U256::one()), "0.000000000000000001");
+        assert_eq!(ether_of(U256::zero()), "0");
     }
 
     #[test]

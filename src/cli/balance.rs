@@ -6,9 +6,9 @@ use alloy_primitives::{Address, U256};
 use clap::Args;
 use serde_json::json;
 
-use super::client::units::ether;
 use super::client::ClientArgs;
 use super::CliError;
+use crate::eth::ether;
 
 #[derive(Debug, Args)]
 pub struct BalanceArgs {

@@ -8,6 +8,7 @@ use tally_runtime::U256;
 use crate::chain::genesis::Genesis;
 use crate::chain::sequencer::MiningMode;
 use crate::chain::tx::{dev_accounts, DEV_KEYS};
+use crate::eth::{ether, u256};
 
 /// The banner text for a node serving `url` on `genesis`.
 pub fn banner(genesis: &Genesis, url: &str, mining: MiningMode, data: &str) -> String {
@@ -22,7 +23,7 @@ pub fn banner(genesis: &Genesis, url: &str, mining: MiningMode, data: &str) -> S
             .get(address)
             .map_or(U256::zero(), |a| a.balance);
         let checksummed = crate::eth::address(*address);
-        let _ = writeln!(out, "({i}) {checksummed} ({} ETH)", format_ether(balance));
+        let _ = writeln!(out, "({i}) {checksummed} ({} ETH)", ether(u256(balance)));
     }
     let _ = writeln!(out, "\nPrivate keys\n==================");
     for (i, key) in DEV_KEYS.iter().enumerate() {
@@ -42,32 +43,9 @@ pub fn banner(genesis: &Genesis, url: &str, mining: MiningMode, data: &str) -> S
     out
 }
 
-/// `wei` in ether (10^18 wei), without trailing zeros.
-pub fn format_ether(wei: U256) -> String {
-    let unit = U256::exp10(18);
-    let whole = wei / unit;
-    let frac = (wei % unit).as_u64();
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let frac = format!("{frac:018}");
-    format!("{whole}.{}", frac.trim_end_matches('0'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ether_formatting() {
-        assert_eq!(format_ether(U256::zero()), "0");
-        assert_eq!(format_ether(U256::exp10(22)), "10000");
-        assert_eq!(
-            format_ether(U256::from(1_500_000_000_000_000_000u64)),
-            "1.5"
-        );
-        assert_eq!(format_ether(U256::one()), "0.000000000000000001");
-    }
 
     #[test]
     fn banner_lists_every_dev_account_and_key() {

@@ -8,9 +8,8 @@ use alloy_rpc_types_eth::{Log, TransactionReceipt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::units::ether;
 use crate::cli::EXIT_FAILED_EXECUTION;
-use crate::eth::revert_reason;
+use crate::eth::{ether, revert_reason};
 
 /// A receipt as the node returns it.
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,7 @@
 //! Amounts of the native currency: read from the command line as a `uint256` argument is (`100`,
-//! `0x64`, `1.5ether`, `10 gwei`) and printed in ether without trailing zeros.
+//! `0x64`, `1.5ether`, `10 gwei`); printed with `crate::eth::ether`.
 
 use alloy_dyn_abi::{DynSolType, DynSolValue};
-use alloy_primitives::utils::format_ether;
 use alloy_primitives::U256;
 
 use super::ClientError;
@@ -22,14 +21,6 @@ pub fn parse_amount(what: &str, s: &str) -> Result<U256, ClientError> {
     }
 }
 
-/// `wei` in ether, exact, without trailing zeros (`1.5`, `10000`).
-pub fn ether(wei: U256) -> String {
-    let full = format_ether(wei);
-    // `format_ether` always writes a decimal point.
-    let trimmed = full.trim_end_matches('0').trim_end_matches('.');
-    trimmed.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,14 +37,5 @@ mod tests {
         for bad in ["-1", "", "ether", "0x", "0.5"] {
             assert!(wei(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ether_has_no_trailing_zeros() {
-        let one_ether = U256::from(10u64).pow(U256::from(18));
-        assert_eq!(ether(U256::from(10_000u64) * one_ether), "10000");
-        assert_eq!(ether(U256::from(1_500_000_000_000_000_000u64)), "1.5");
-        assert_eq!(ether(U256::from(1u64)), "0.000000000000000001");
-        assert_eq!(ether(U256::ZERO), "0");
     }
 }

@@ -203,11 +203,12 @@ fn logs(state: &NodeState, params: Params) -> Result<Value, RpcError> {
             continue;
         }
         let receipts = chain.store().receipts(n).map_err(internal)?;
+        let block_hash = block.header.hash();
         let mut log_index = 0u64;
         for (i, r) in receipts.iter().enumerate() {
             for l in &r.logs {
                 let at = convert::LogLocation {
-                    block_hash: block.header.hash(),
+                    block_hash,
                     block_number: n,
                     block_timestamp: block.header.timestamp,
                     transaction_hash: r.transaction_hash,

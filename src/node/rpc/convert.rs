@@ -163,8 +163,9 @@ pub fn receipt(
     index: u64,
     first_log_index: u64,
 ) -> TallyReceipt {
+    let block_hash = header.hash();
     let at = |i: usize| LogLocation {
-        block_hash: header.hash(),
+        block_hash,
         block_number: header.number,
         block_timestamp: header.timestamp,
         transaction_hash: r.transaction_hash,
@@ -192,7 +193,7 @@ pub fn receipt(
             inner,
             transaction_hash: b256(r.transaction_hash),
             transaction_index: Some(index),
-            block_hash: Some(b256(header.hash())),
+            block_hash: Some(b256(block_hash)),
             block_number: Some(header.number),
             gas_used: r.gas_used,
             effective_gas_price: u128_saturating(r.effective_gas_price),
