@@ -237,11 +237,7 @@ impl TestChain {
         action: Action<'_>,
     ) -> Result<TxReceipt, TestError> {
         let sender = from_address(from);
-        let mut pending = self.chain.pending_block();
-        if gas_limit > pending.gas_left() && pending.transactions > 0 {
-            self.chain.seal()?;
-            pending = self.chain.pending_block();
-        }
+        let pending = self.chain.block_for(gas_limit)?;
         let nonce = self
             .chain
             .runtime()

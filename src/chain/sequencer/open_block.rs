@@ -88,14 +88,7 @@ impl Chain {
     /// trace. It bypasses the mempool; an invalid transaction is an error and changes nothing.
     /// A failure of the chain itself (its store) drops the open block.
     pub fn execute(&mut self, tx: SignedTransaction) -> Result<Receipt, SubmitError> {
-        let limit = tx.transaction().gas_limit;
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|open| !open.included.is_empty() && limit > open.ctx.gas_left())
-        {
-            self.seal()?;
-        }
+        self.block_for(tx.transaction().gas_limit)?;
         let mut block = match self.open.take() {
             Some(open) => open,
             None => self.start_block(None),
@@ -123,6 +116,17 @@ impl Chain {
                 Err(ChainError::Execution(e.to_string()).into())
             }
         }
+    }
+
+    /// The block [`Chain::execute`] puts a transaction with `gas_limit` into: the open block,
+    /// sealed first if it holds transactions and the limit does not fit in what it has left.
+    pub fn block_for(&mut self, gas_limit: u64) -> Result<PendingBlock, ChainError> {
+        let pending = self.pending_block();
+        if pending.transactions > 0 && gas_limit > pending.gas_left() {
+            self.seal()?;
+            return Ok(self.pending_block());
+        }
+        Ok(pending)
     }
 
     /// Seals the open block, if there is one (without the pooled transactions: see
