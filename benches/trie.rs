@@ -193,6 +193,11 @@ const RECORDED_COMMITS: usize = 40;
 /// Versions kept by the pruned durable-commit benchmark.
 const KEPT_VERSIONS: u64 = 16;
 
+/// The oldest version kept when `latest` is the newest: the last [`KEPT_VERSIONS`] stay.
+fn keep_from(latest: u64) -> u64 {
+    (latest + 1).saturating_sub(KEPT_VERSIONS)
+}
+
 fn durable_commit(c: &mut Criterion) {
     let mut group = c.benchmark_group("durable_commit_10k_updates");
     group.sample_size(10);
@@ -259,12 +264,10 @@ fn durable_commit(c: &mut Criterion) {
         // would prune it: the file stops growing and commits reuse the freed pages. Pruning
         // runs after each commit and is reported, not measured.
         let start = Instant::now();
-        store
-            .prune((version + 1).saturating_sub(KEPT_VERSIONS))
-            .expect("prune");
+        store.prune(keep_from(version)).expect("prune");
         eprintln!(
-            "[trie] {keys} keys: pruning the first {} versions took {:?}",
-            (version + 1).saturating_sub(KEPT_VERSIONS),
+            "[trie] {keys} keys: pruning the versions before {} took {:?}",
+            keep_from(version),
             start.elapsed()
         );
         let mut prune_time = Duration::ZERO;
@@ -276,9 +279,7 @@ fn durable_commit(c: &mut Criterion) {
                     version += 1;
                     total += block(&mut trie, version);
                     let start = Instant::now();
-                    store
-                        .prune((version + 1).saturating_sub(KEPT_VERSIONS))
-                        .expect("prune");
+                    store.prune(keep_from(version)).expect("prune");
                     prune_time += start.elapsed();
                     prunes += 1;
                 }

@@ -15,6 +15,11 @@ use tally::chain::tx::{dev_accounts, SignedTransaction};
 use tally_runtime::tx::{Transaction, TxError};
 use tally_runtime::{H160, H256, U256};
 
+/// The chain `genesis` in the database in `dir` (created if absent).
+fn open_on_disk(dir: &std::path::Path, genesis: &Genesis, mining: MiningMode) -> Chain {
+    Chain::open(ChainStore::open(dir).unwrap(), genesis, config(mining)).unwrap()
+}
+
 /// Total charged for a block's transactions: `sum(gas_used * effective price)`.
 fn total_fees(receipts: &[StoredReceipt]) -> U256 {
     receipts.iter().fold(U256::zero(), |sum, r| {
@@ -196,13 +201,11 @@ fn a_reopened_chain_continues_from_its_last_block() {
     let dir = temp_dir("restart");
     let genesis = Genesis::dev();
     let (head, root) = {
-        let store = ChainStore::open(&dir).unwrap();
-        let mut chain = Chain::open(store, &genesis, config(MiningMode::Manual)).unwrap();
+        let mut chain = open_on_disk(&dir, &genesis, MiningMode::Manual);
         run_fixed(&mut chain, genesis.chain_id);
         (chain.head().clone(), chain.head().state_root)
     };
-    let store = ChainStore::open(&dir).unwrap();
-    let mut chain = Chain::open(store, &genesis, config(MiningMode::Manual)).unwrap();
+    let mut chain = open_on_disk(&dir, &genesis, MiningMode::Manual);
     assert_eq!(chain.head(), &head);
     assert_eq!(chain.runtime().state_mut().root().unwrap(), root);
     assert_eq!(chain.runtime().state_mut().nonce(&dev(0)).unwrap(), 3);
@@ -335,10 +338,7 @@ fn locations(store: &ChainStore, hashes: &[H256]) -> Vec<Option<u64>> {
 fn the_transaction_index_is_written_in_batches_and_rebuilt_on_restart() {
     let dir = temp_dir("tx-index");
     let genesis = Genesis::dev();
-    let open = || {
-        let store = ChainStore::open(&dir).unwrap();
-        Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap()
-    };
+    let open = || open_on_disk(&dir, &genesis, MiningMode::OnDemand);
     let mut chain = open();
     let hashes = mine_transfers(&mut chain, genesis.chain_id, 0, 70);
     let mined: Vec<Option<u64>> = (1..=70).map(Some).collect();
@@ -386,8 +386,7 @@ fn the_transaction_index_is_written_in_batches_and_rebuilt_on_restart() {
 fn a_format_2_database_is_upgraded() {
     let dir = temp_dir("format-2");
     let genesis = Genesis::dev();
-    let store = ChainStore::open(&dir).unwrap();
-    let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+    let mut chain = open_on_disk(&dir, &genesis, MiningMode::OnDemand);
     let hashes = mine_transfers(&mut chain, genesis.chain_id, 0, 64);
     drop(chain);
     // As version 2 left it: every entry in the table, no marker.
@@ -504,8 +503,7 @@ fn compiled_modules_survive_a_restart() {
     let dir = temp_dir("modules");
     let genesis = Genesis::dev();
     {
-        let store = ChainStore::open(&dir).unwrap();
-        let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+        let mut chain = open_on_disk(&dir, &genesis, MiningMode::OnDemand);
         from_dev0(&mut chain, &genesis, 0, None, TOKEN);
         let receipts = chain.store().receipts(1).unwrap();
         assert_eq!(receipts[0].status, ReceiptStatus::Success, "{receipts:?}");
@@ -526,8 +524,7 @@ fn a_schedule_change_stores_compiled_modules_anew() {
     let dir = temp_dir("schedule");
     let genesis = Genesis::dev();
     {
-        let store = ChainStore::open(&dir).unwrap();
-        let mut chain = Chain::open(store, &genesis, config(MiningMode::OnDemand)).unwrap();
+        let mut chain = open_on_disk(&dir, &genesis, MiningMode::OnDemand);
         from_dev0(&mut chain, &genesis, 0, None, TOKEN);
     }
     let mut changed = config(MiningMode::OnDemand);

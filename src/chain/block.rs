@@ -53,14 +53,6 @@ impl Bloom {
         }
     }
 
-    /// Adds a log's address and topics.
-    pub fn accrue_log(&mut self, log: &Log) {
-        self.accrue(log.address.as_bytes());
-        for topic in &log.topics {
-            self.accrue(topic.as_bytes());
-        }
-    }
-
     /// Adds every bit of `other`.
     pub fn merge(&mut self, other: &Bloom) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
@@ -77,9 +69,21 @@ impl Bloom {
 
     /// The bloom of a set of logs.
     pub fn of_logs<'a>(logs: impl IntoIterator<Item = &'a Log>) -> Bloom {
+        Self::of_logs_with(logs, bloom_bits)
+    }
+
+    /// The bloom of a set of logs (their addresses and topics), with `bits` choosing each
+    /// item's bits (see [`bloom_bits`]).
+    fn of_logs_with<'a>(
+        logs: impl IntoIterator<Item = &'a Log>,
+        mut bits: impl FnMut(&[u8]) -> [u8; 6],
+    ) -> Bloom {
         let mut bloom = Bloom::default();
         for log in logs {
-            bloom.accrue_log(log);
+            bloom.set_bits(&bits(log.address.as_bytes()));
+            for topic in &log.topics {
+                bloom.set_bits(&bits(topic.as_bytes()));
+            }
         }
         bloom
     }
@@ -103,14 +107,7 @@ pub struct BlockBlooms {
 impl BlockBlooms {
     /// The bloom of a receipt's logs, the same as [`Bloom::of_logs`].
     pub fn of_logs(&mut self, logs: &[Log]) -> Bloom {
-        let mut bloom = Bloom::default();
-        for log in logs {
-            bloom.set_bits(&self.bits_of(log.address.as_bytes()));
-            for topic in &log.topics {
-                bloom.set_bits(&self.bits_of(topic.as_bytes()));
-            }
-        }
-        bloom
+        Bloom::of_logs_with(logs, |item| self.bits_of(item))
     }
 
     /// `item` is an address (20 bytes) or a topic (32 bytes).

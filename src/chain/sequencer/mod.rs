@@ -177,10 +177,10 @@ impl Chain {
 
     /// Seconds added to the clock's time for block timestamps.
     pub fn time_offset(&self) -> i64 {
-        match &self.open {
-            Some(open) => open.clock.offset(),
-            None => self.clock.offset(),
-        }
+        self.open
+            .as_ref()
+            .map_or(&self.clock, |open| &open.clock)
+            .offset()
     }
 
     /// The clock the next block to be opened reads: the one the open block leaves behind when

@@ -88,7 +88,7 @@ impl Chain {
     /// trace. It bypasses the mempool; an invalid transaction is an error and changes nothing.
     /// A failure of the chain itself (its store) drops the open block.
     pub fn execute(&mut self, tx: SignedTransaction) -> Result<Receipt, SubmitError> {
-        self.block_for(tx.transaction().gas_limit)?;
+        self.seal_if_full(tx.transaction().gas_limit)?;
         let mut block = match self.open.take() {
             Some(open) => open,
             None => self.start_block(None),
@@ -121,12 +121,21 @@ impl Chain {
     /// The block [`Chain::execute`] puts a transaction with `gas_limit` into: the open block,
     /// sealed first if it holds transactions and the limit does not fit in what it has left.
     pub fn block_for(&mut self, gas_limit: u64) -> Result<PendingBlock, ChainError> {
-        let pending = self.pending_block();
-        if pending.transactions > 0 && gas_limit > pending.gas_left() {
+        self.seal_if_full(gas_limit)?;
+        Ok(self.pending_block())
+    }
+
+    /// Seals the open block if it holds transactions and `gas_limit` does not fit in what it
+    /// has left.
+    fn seal_if_full(&mut self, gas_limit: u64) -> Result<(), ChainError> {
+        let full = self
+            .open
+            .as_ref()
+            .is_some_and(|open| !open.included.is_empty() && gas_limit > open.ctx.gas_left());
+        if full {
             self.seal()?;
-            return Ok(self.pending_block());
         }
-        Ok(pending)
+        Ok(())
     }
 
     /// Seals the open block, if there is one (without the pooled transactions: see

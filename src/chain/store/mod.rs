@@ -348,6 +348,12 @@ impl ChainStore {
         let encoded_block = encode_block(block);
         let encoded_receipts = encode_receipts(receipts);
         let encoded_cheats = (!cheats.is_empty()).then(|| encode_cheats(cheats));
+        // The transaction index entries: hash and position in the block.
+        let index_entries = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Ok((r.transaction_hash, position(i)?)))
+            .collect::<Result<Vec<_>, ChainStoreError>>()?;
         match &self.backend {
             Backend::Memory(m) => {
                 self.state.write(state)?;
@@ -358,11 +364,9 @@ impl ChainStore {
                 chain.blocks.insert(number, encoded_block);
                 chain.numbers.insert(hash, number);
                 chain.receipts.insert(number, encoded_receipts);
-                for (i, r) in receipts.iter().enumerate() {
-                    chain
-                        .tx_index
-                        .insert(r.transaction_hash, (number, i as u32));
-                }
+                chain
+                    .tx_index
+                    .extend(index_entries.iter().map(|(hash, i)| (*hash, (number, *i))));
                 chain.head = Some(number);
                 for (key, artifact) in modules {
                     chain.modules.insert(*key, artifact.clone());
@@ -372,17 +376,12 @@ impl ChainStore {
                 }
             }
             Backend::Redb(db) => {
-                let new = receipts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| Ok((r.transaction_hash, position(i)?)))
-                    .collect::<Result<Vec<_>, ChainStoreError>>()?;
                 let mut recent = self.recent();
-                let write_index = recent.is_full_at(number, new.len());
+                let write_index = recent.is_full_at(number, index_entries.len());
                 let txn = db.begin_write().map_err(db_err)?;
                 RedbStore::apply(&txn, state)?;
                 if write_index {
-                    recent.write_batch(&txn, number, &new)?;
+                    recent.write_batch(&txn, number, &index_entries)?;
                 }
                 {
                     let mut blocks = txn.open_table(BLOCKS).map_err(db_err)?;
@@ -410,7 +409,7 @@ impl ChainStore {
                     }
                 }
                 txn.commit().map_err(db_err)?;
-                recent.committed(number, &new, write_index);
+                recent.committed(number, &index_entries, write_index);
             }
         }
         Ok(())

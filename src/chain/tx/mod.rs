@@ -332,7 +332,10 @@ pub fn recover_senders_parallel(
             .collect()
     };
     if threads == 1 {
-        return (0..runs).flat_map(decode_run).collect();
+        return raw
+            .iter()
+            .map(|bytes| SignedTransaction::decode(bytes))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let claim_runs = || {

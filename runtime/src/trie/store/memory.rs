@@ -2,11 +2,12 @@
 //! pruning semantics as the redb backend, kept in ordered maps.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    page, parse_stale, rewind_bound, root_after, root_key, stale_node_key, version_of_root_key,
-    Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
+    page, rewind_bound, root_after, root_key, stale_node_keys, version_of_root_key, Namespace,
+    NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -109,15 +110,13 @@ impl NodeStore for MemoryStore {
         let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
         for entry in doomed {
             let list = inner.stale.remove(&entry).unwrap_or_default();
-            for stale in parse_stale(&list)? {
-                let key = stale_node_key(&entry[8..], stale);
-                let key = key.as_slice();
+            for key in stale_node_keys(&entry, &list)? {
                 let page_key = inner
                     .nodes
-                    .range(..=key.to_vec())
+                    .range::<[u8], _>((Bound::Unbounded, Bound::Included(key.as_slice())))
                     .next_back()
                     .map(|(k, _)| k);
-                if let Some(page_key) = page_key.filter(|pk| page::same_prefix(key, pk)) {
+                if let Some(page_key) = page_key.filter(|pk| page::same_prefix(&key, pk)) {
                     let suffixes = dead.entry(page_key.clone()).or_default();
                     suffixes.push(key[page::PREFIX..].to_vec());
                 }

@@ -219,13 +219,19 @@ fn bad_stale() -> StoreError {
     StoreError::Database("malformed stale list".into())
 }
 
-/// The database key ([`NodeKey::encode`]) of a stale-list entry of `namespace`.
-pub(crate) fn stale_node_key(namespace: &[u8], entry: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(entry.len() + namespace.len());
-    key.extend_from_slice(&entry[..8]);
-    key.extend_from_slice(namespace);
-    key.extend_from_slice(&entry[8..]);
-    key
+/// The database keys ([`NodeKey::encode`]) of the nodes a stale-index entry lists: its key
+/// ([`stale_key`]) and its value (`list`).
+pub(crate) fn stale_node_keys(stale_key: &[u8], list: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    let namespace = stale_key.get(8..).ok_or_else(bad_stale)?;
+    let keys = parse_stale(list)?.into_iter().map(|entry| {
+        // `parse_stale` guarantees at least 9 bytes per entry.
+        let mut key = Vec::with_capacity(entry.len() + namespace.len());
+        key.extend_from_slice(&entry[..8]);
+        key.extend_from_slice(namespace);
+        key.extend_from_slice(&entry[8..]);
+        key
+    });
+    Ok(keys.collect())
 }
 
 fn decode_stale_entry(namespace: &Namespace, entry: &[u8]) -> Result<NodeKey, StoreError> {
@@ -418,18 +424,10 @@ mod tests {
         assert_eq!(lists[0].0, stale_key(5, &[1; 32]));
         assert_eq!(lists[1].0, stale_key(6, &[1; 32]));
         // Each entry turns back into the database key of the node it lists.
-        let keys: Vec<Vec<u8>> = parse_stale(&lists[0].1)
-            .unwrap()
-            .into_iter()
-            .map(|e| stale_node_key(&lists[0].0[8..], e))
-            .collect();
+        let keys = stale_node_keys(&lists[0].0, &lists[0].1).unwrap();
         let expected: Vec<Vec<u8>> = first.iter().map(NodeKey::encode).collect();
         assert_eq!(keys, expected);
-        let keys: Vec<Vec<u8>> = parse_stale(&lists[1].1)
-            .unwrap()
-            .into_iter()
-            .map(|e| stale_node_key(&lists[1].0[8..], e))
-            .collect();
+        let keys = stale_node_keys(&lists[1].0, &lists[1].1).unwrap();
         assert_eq!(keys, vec![second[0].encode()]);
         // Truncated lists and entries too short to hold a version are errors.
         assert!(parse_stale(&[5, 1]).is_err());

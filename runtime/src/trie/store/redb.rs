@@ -13,7 +13,7 @@ use std::sync::Arc;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{
-    page, parse_stale, rewind_bound, root_after, root_key, stale_node_key, superseded_roots,
+    page, rewind_bound, root_after, root_key, stale_node_keys, superseded_roots,
     version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
 };
 use crate::trie::codec::Hash;
@@ -235,8 +235,7 @@ impl NodeStore for RedbStore {
             let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
             for (k, list) in doomed {
                 stale.remove(k.as_slice()).map_err(db_err)?;
-                for stale in parse_stale(&list)? {
-                    let key = stale_node_key(&k[8..], stale);
+                for key in stale_node_keys(&k, &list)? {
                     let key = key.as_slice();
                     let mut range = nodes.range(..=key).map_err(db_err)?;
                     if let Some(entry) = range.next_back() {
