@@ -103,34 +103,40 @@ fn incremental(c: &mut Criterion) {
     let mut group = c.benchmark_group("incremental_root_1m");
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(8));
-    for updates in [1_000usize, 10_000] {
+    // `insert_batch` (paths walked together first) at both sizes, and 1,000 single inserts for
+    // the ratio between them.
+    for (name, updates, batched) in [
+        ("update_and_root", 1_000usize, true),
+        ("update_and_root", 10_000, true),
+        ("update_one_at_a_time_and_root", 1_000, false),
+    ] {
         group.throughput(Throughput::Elements(updates as u64));
-        group.bench_with_input(
-            BenchmarkId::new("update_and_root", updates),
-            &updates,
-            |b, &n| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let batch: Vec<_> = (0..n)
-                            .map(|_| {
-                                (
-                                    data[(rng.next_u64() % MILLION as u64) as usize].0,
-                                    rng.word(),
-                                )
-                            })
-                            .collect();
-                        let start = Instant::now();
+        group.bench_with_input(BenchmarkId::new(name, updates), &updates, |b, &n| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let batch: Vec<_> = (0..n)
+                        .map(|_| {
+                            (
+                                data[(rng.next_u64() % MILLION as u64) as usize].0,
+                                rng.word(),
+                            )
+                        })
+                        .collect();
+                    let start = Instant::now();
+                    if batched {
+                        trie.insert_batch(&batch).expect("insert");
+                    } else {
                         for (k, v) in &batch {
                             trie.insert(k, v).expect("insert");
                         }
-                        std::hint::black_box(trie.root());
-                        total += start.elapsed();
                     }
-                    total
-                })
-            },
-        );
+                    std::hint::black_box(trie.root());
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
     }
     // The ceiling keccak sets: the nodes that updating 1,000 random keys re-hashes (every node
     // on their paths, each once) hashed with nothing else, in the same run.

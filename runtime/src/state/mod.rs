@@ -495,6 +495,8 @@ impl<S: NodeStore + Clone> WorldState<S> {
     pub fn root(&mut self) -> Result<H256, StateError> {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
+        // Account writes, an empty value deleting: applied together once storage roots are in.
+        let mut accounts = Vec::with_capacity(dirty.len());
         for address in dirty {
             let Some(cached) = self.cache.get_mut(&address) else {
                 continue;
@@ -509,13 +511,10 @@ impl<S: NodeStore + Clone> WorldState<S> {
                     account.storage_root = root;
                 }
             }
-            match self.cached(&address)?.account {
-                Some(account) => self.accounts.insert(&address.0, &account.encode())?,
-                None => {
-                    self.accounts.delete(&address.0)?;
-                }
-            }
+            let account = self.cached(&address)?.account;
+            accounts.push((address.0, account.map(|a| a.encode()).unwrap_or_default()));
         }
+        self.accounts.insert_batch(&accounts)?;
         Ok(H256(self.accounts.root()))
     }
 
@@ -535,7 +534,8 @@ impl<S: NodeStore + Clone> WorldState<S> {
 
     /// Applies `slots` of `address` to its storage trie; returns the new storage root.
     fn write_slots(&mut self, address: &H160, slots: &[H256]) -> Result<H256, StateError> {
-        let values: Vec<(H256, H256)> = {
+        // Each slot's new value, RLP-encoded; empty (a delete) for zero.
+        let values: Vec<([u8; 32], Vec<u8>)> = {
             let cached = self.cached(address)?;
             slots
                 .iter()
@@ -545,18 +545,16 @@ impl<S: NodeStore + Clone> WorldState<S> {
                         s.dirty = false;
                         s.value
                     });
-                    (*k, value)
+                    let encoded = match value.is_zero() {
+                        true => Vec::new(),
+                        false => encode_storage_value(&value),
+                    };
+                    (k.0, encoded)
                 })
                 .collect()
         };
         let trie = self.storage_trie(address)?;
-        for (key, value) in values {
-            if value.is_zero() {
-                trie.delete(&key.0)?;
-            } else {
-                trie.insert(&key.0, &encode_storage_value(&value))?;
-            }
-        }
+        trie.insert_batch(&values)?;
         Ok(H256(trie.root()))
     }
 

@@ -180,6 +180,20 @@ impl<S: NodeStore> Trie<S> {
         Ok(())
     }
 
+    /// Sets each key to its value in order (an empty value deletes it): the same result as
+    /// [`Trie::insert`] for each entry, faster for many keys in a large loaded trie, whose
+    /// paths are first walked together so that their cache misses overlap.
+    pub fn insert_batch<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        entries: &[(K, V)],
+    ) -> Result<(), TrieError> {
+        super::warm::warm_paths(&self.root, entries.iter().map(|(k, _)| k.as_ref()));
+        for (key, value) in entries {
+            self.insert(key.as_ref(), value.as_ref())?;
+        }
+        Ok(())
+    }
+
     /// Removes `key`; returns whether it was present.
     pub fn delete(&mut self, key: &[u8]) -> Result<bool, TrieError> {
         let key = unpack_small(key);

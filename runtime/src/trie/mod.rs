@@ -13,6 +13,7 @@ mod ordered;
 mod proof;
 mod secure;
 pub mod store;
+mod warm;
 
 pub use codec::{keccak256, Hash, EMPTY_ROOT};
 pub use error::{ProofError, StoreError, TrieError};

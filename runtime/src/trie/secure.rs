@@ -48,6 +48,19 @@ impl<S: NodeStore> SecureTrie<S> {
         self.inner.insert(&keccak256(key), value)
     }
 
+    /// Sets each key to its value in order (an empty value deletes it); see
+    /// [`Trie::insert_batch`].
+    pub fn insert_batch<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        entries: &[(K, V)],
+    ) -> Result<(), TrieError> {
+        let hashed: Vec<(Hash, &[u8])> = entries
+            .iter()
+            .map(|(k, v)| (keccak256(k.as_ref()), v.as_ref()))
+            .collect();
+        self.inner.insert_batch(&hashed)
+    }
+
     /// Removes `key`; returns whether it was present.
     pub fn delete(&mut self, key: &[u8]) -> Result<bool, TrieError> {
         self.inner.delete(&keccak256(key))
