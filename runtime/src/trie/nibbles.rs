@@ -23,6 +23,16 @@ pub(crate) fn unpack_small(bytes: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
     out
 }
 
+/// The nibble at `index` of the packed key `bytes`, if the key is that long (no unpacking).
+pub(crate) fn nibble_at(bytes: &[u8], index: usize) -> Option<usize> {
+    let byte = *bytes.get(index / 2)?;
+    Some(usize::from(if index.is_multiple_of(2) {
+        byte >> 4
+    } else {
+        byte & 0x0f
+    }))
+}
+
 /// Packs an even number of nibbles back into bytes. Returns `None` for an odd count.
 pub fn pack(nibbles: &[u8]) -> Option<Vec<u8>> {
     if !nibbles.len().is_multiple_of(2) {
@@ -94,6 +104,13 @@ pub fn hex_prefix_decode(encoded: &[u8]) -> Option<(Vec<u8>, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nibbles_of_packed_keys() {
+        let key = [0xab, 0x0c];
+        let nibbles: Vec<_> = (0..5).map(|i| nibble_at(&key, i)).collect();
+        assert_eq!(nibbles, [Some(0xa), Some(0xb), Some(0), Some(0xc), None]);
+    }
 
     #[test]
     fn yellow_paper_examples() {

@@ -4,20 +4,11 @@
 //! different keys overlap; the edits that follow find their paths in cache. It only reads the
 //! loaded part of the tree and changes nothing.
 
+use super::nibbles::nibble_at;
 use super::node::{Node, Slot};
 
 /// How many paths are walked together: enough misses in flight to cover memory latency.
 const LANES: usize = 16;
-
-/// The nibble at `index` of the packed key `key`, if the key is that long.
-fn nibble(key: &[u8], index: usize) -> Option<usize> {
-    let byte = *key.get(index / 2)?;
-    Some(usize::from(if index.is_multiple_of(2) {
-        byte >> 4
-    } else {
-        byte & 0x0f
-    }))
-}
 
 /// Where one key's walk is: the slot to read next (`None` once done), the key and the number
 /// of nibbles consumed.
@@ -43,7 +34,7 @@ pub(crate) fn warm_paths<'k>(root: &Slot, keys: impl IntoIterator<Item = &'k [u8
             active = true;
             let next = match &slot.node {
                 Some(Node::Branch(branch)) => {
-                    nibble(key, depth).map(|i| (&branch.children[i], depth + 1))
+                    nibble_at(key, depth).map(|i| (&branch.children[i], depth + 1))
                 }
                 Some(Node::Extension(ext)) => Some((&ext.child, depth + ext.path.len())),
                 Some(Node::Leaf(_)) | None => None,
@@ -74,16 +65,4 @@ fn prefetch(slot: &Slot) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = slot;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nibble;
-
-    #[test]
-    fn nibbles_of_packed_keys() {
-        let key = [0xab, 0x0c];
-        let nibbles: Vec<_> = (0..5).map(|i| nibble(&key, i)).collect();
-        assert_eq!(nibbles, [Some(0xa), Some(0xb), Some(0), Some(0xc), None]);
-    }
 }
