@@ -1,8 +1,11 @@
 //! Crash safety for real: a child process produces blocks into a redb data directory and is
 //! killed with SIGKILL at random moments, many times. After every kill the database must open
 //! at a fully committed head whose every block (header hash, so state root, receipts and
-//! transactions) matches a replay of its transactions from genesis.
+//! transactions) matches a replay of its transactions from genesis. The chain keeps only its
+//! last few states, so each block's write also prunes: the kept states must be whole and the
+//! pruning point must match the head.
 
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -16,11 +19,14 @@ use tally_runtime::H160;
 
 const DIR_VAR: &str = "TALLY_CRASH_TEST_DIR";
 const KILLS: u64 = 8;
+/// States the chain keeps.
+const HISTORY: u64 = 3;
 
 fn config() -> ChainConfig {
     ChainConfig {
         mining: MiningMode::Manual,
         producer: H160::repeat_byte(0xfe),
+        state_history: NonZeroU64::new(HISTORY),
         ..ChainConfig::default()
     }
 }
@@ -86,6 +92,14 @@ fn check_consistent(dir: &Path, replay: &mut Chain) -> u64 {
         );
     }
     assert_eq!(replay.head().hash(), head.hash());
+    // Pruned in the same write as the head, and every kept state whole.
+    let oldest = chain.store().oldest_state().unwrap();
+    assert_eq!(oldest, (head.number + 1).saturating_sub(HISTORY));
+    for number in oldest..=head.number {
+        let root = chain.state_at(number).unwrap().root().unwrap();
+        let header = chain.store().block(number).unwrap().unwrap().header;
+        assert_eq!(root, header.state_root, "state of block {number}");
+    }
     head.number
 }
 

@@ -1,14 +1,16 @@
 //! Paged node records (many records per database value) and pending commit versions: large
-//! commits spanning many pages read back from redb, pruning rewrites partly dead pages and
-//! deletes empty ones without losing what retained versions need, and a prepared commit that is
-//! never written does not make its nodes count as stored.
+//! commits spanning many pages read back from redb, pruning releases and reclaims dead records
+//! (at once, or lazily once half of a segment is dead) without losing what retained versions
+//! need, and a prepared commit that is never written does not make its nodes count as stored.
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::{alloy_root, Rng};
-use tally_runtime::trie::{MemoryStore, Namespace, NodeStore, RedbStore, Trie, TrieCommit};
+use tally_runtime::trie::{
+    MemoryStore, Namespace, NodeStore, Reclaim, RedbStore, Trie, TrieCommit,
+};
 
 const NS: Namespace = [5; 32];
 
@@ -38,7 +40,7 @@ fn update(rng: &mut Rng, trie: &mut Trie<impl NodeStore>, model: &mut BTreeMap<V
 }
 
 /// Large commits (hundreds of pages), many versions, then pruning in two steps.
-fn large_commits_and_prune(store: impl NodeStore + Clone, seed: u64) {
+fn large_commits_and_prune(store: impl NodeStore + Clone, seed: u64, reclaim: Reclaim) {
     let mut rng = Rng::new(seed);
     let mut model = BTreeMap::new();
     let mut trie = Trie::new_in(store.clone(), NS);
@@ -59,8 +61,11 @@ fn large_commits_and_prune(store: impl NodeStore + Clone, seed: u64) {
         assert_eq!(&contents(&t), snapshot, "version {version}");
     }
     for keep_from in [3u64, 6] {
-        let stats = store.prune(keep_from).unwrap();
-        assert!(stats.nodes > 0);
+        let stats = store.prune(keep_from, reclaim).unwrap();
+        assert!(stats.released > 0);
+        if reclaim == Reclaim::Eager {
+            assert_eq!(stats.nodes, stats.released);
+        }
         for (version, root, snapshot) in &snapshots {
             if *version >= keep_from {
                 let mut t = Trie::open(store.clone(), NS, *version).unwrap();
@@ -72,7 +77,8 @@ fn large_commits_and_prune(store: impl NodeStore + Clone, seed: u64) {
         }
     }
     // Pruning again is a no-op.
-    assert_eq!(store.prune(6).unwrap().nodes, 0);
+    let again = store.prune(6, reclaim).unwrap();
+    assert_eq!((again.released, again.nodes), (0, 0));
     // Keep going on top of the pruned store.
     let mut latest = Trie::open(store.clone(), NS, 6).unwrap();
     for _ in 0..300 {
@@ -85,13 +91,83 @@ fn large_commits_and_prune(store: impl NodeStore + Clone, seed: u64) {
 
 #[test]
 fn large_commits_and_prune_memory() {
-    large_commits_and_prune(MemoryStore::new(), 11);
+    large_commits_and_prune(MemoryStore::new(), 11, Reclaim::Eager);
 }
 
 #[test]
 fn large_commits_and_prune_redb() {
     let path = tmp_path("large.redb");
-    large_commits_and_prune(RedbStore::open(&path).unwrap(), 12);
+    large_commits_and_prune(RedbStore::open(&path).unwrap(), 12, Reclaim::Lazy);
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Records a trie with exactly `model`'s contents stores: what a retained version needs.
+fn needed_records(model: &BTreeMap<Vec<u8>, Vec<u8>>) -> usize {
+    let fresh = MemoryStore::new();
+    let mut trie = Trie::new_in(fresh.clone(), NS);
+    for (k, v) in model {
+        trie.insert(k, v).unwrap();
+    }
+    trie.commit(1).unwrap();
+    fresh.node_count().unwrap()
+}
+
+/// A chain-like history (a large first commit, then small ones), pruned after every commit
+/// down to the latest version: lazily, the store never holds as many dead records as live
+/// ones, some prunes release without rewriting anything and some compact; eagerly, it holds
+/// exactly what the latest version needs.
+fn lazy_prune_bounds_dead_records(store: impl NodeStore + Clone, node_count: impl Fn() -> usize) {
+    const LAST: u64 = 30;
+    let mut rng = Rng::new(31);
+    let mut model = BTreeMap::new();
+    let mut trie = Trie::new_in(store.clone(), NS);
+    for _ in 0..1500 {
+        update(&mut rng, &mut trie, &mut model);
+    }
+    trie.commit(1).unwrap();
+    let (mut lazy_only, mut compacted) = (0, 0);
+    for version in 2..=LAST {
+        for _ in 0..80 {
+            update(&mut rng, &mut trie, &mut model);
+        }
+        trie.commit(version).unwrap();
+        let stats = store.prune(version, Reclaim::Lazy).unwrap();
+        assert!(stats.released > 0);
+        match stats.nodes {
+            0 => lazy_only += 1,
+            _ => compacted += 1,
+        }
+        let needed = needed_records(&model);
+        let held = node_count();
+        assert!(
+            (needed..2 * needed).contains(&held),
+            "version {version}: {held} records held, {needed} needed"
+        );
+        let reopened = Trie::open(store.clone(), NS, version).unwrap();
+        assert_eq!(contents(&reopened), model, "version {version}");
+    }
+    assert!(lazy_only > 0 && compacted > 0, "{lazy_only} / {compacted}");
+    // Reclaiming eagerly now deletes the dead records lazy pruning left, and nothing else.
+    let stats = store.prune(LAST, Reclaim::Eager).unwrap();
+    assert_eq!(stats.released, 0, "everything was already released");
+    assert!(stats.nodes > 0);
+    assert_eq!(node_count(), needed_records(&model));
+    assert_eq!(contents(&Trie::open(store, NS, LAST).unwrap()), model);
+}
+
+#[test]
+fn lazy_prune_bounds_dead_records_memory() {
+    let store = MemoryStore::new();
+    let counted = store.clone();
+    lazy_prune_bounds_dead_records(store, move || counted.node_count().unwrap());
+}
+
+#[test]
+fn lazy_prune_bounds_dead_records_redb() {
+    let path = tmp_path("lazy.redb");
+    let store = RedbStore::open(&path).unwrap();
+    let counted = store.clone();
+    lazy_prune_bounds_dead_records(store, move || counted.node_count().unwrap());
     let _ = std::fs::remove_file(&path);
 }
 
@@ -114,11 +190,17 @@ fn pruning_only_deletes_records_of_retained_pages_that_are_dead() {
     model.insert(k, vec![8; 40]);
     trie.commit(2).unwrap();
     let written = store.node_count().unwrap() - before;
-    let stats = store.prune(2).unwrap();
+    // Lazily: the few dead records of the large first commit are released, not yet deleted.
+    let stats = store.prune(2, Reclaim::Lazy).unwrap();
     assert_eq!(
-        stats.nodes as usize, written,
-        "one record dead per record rewritten"
+        (stats.released as usize, stats.nodes),
+        (written, 0),
+        "one record released per record rewritten"
     );
+    assert_eq!(store.node_count().unwrap(), before + written);
+    assert_eq!(contents(&Trie::open(store.clone(), NS, 2).unwrap()), model);
+    let stats = store.prune(2, Reclaim::Eager).unwrap();
+    assert_eq!((stats.released, stats.nodes as usize), (0, written));
     assert_eq!(store.node_count().unwrap(), before);
     assert_eq!(contents(&Trie::open(store, NS, 2).unwrap()), model);
 }
@@ -159,7 +241,7 @@ fn unwritten_prepared_commit_does_not_count_as_stored() {
     let reopened = Trie::open(store.clone(), NS, 3).unwrap();
     assert_eq!(contents(&reopened), model);
     // Pruning up to 3 keeps version 3 whole.
-    store.prune(3).unwrap();
+    store.prune(3, Reclaim::Eager).unwrap();
     assert_eq!(contents(&Trie::open(store.clone(), NS, 3).unwrap()), model);
     // An unchanged trie commits nothing new after that.
     let again = trie.prepare_commit(4).unwrap();

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::{alloy_root, Rng};
 use tally_runtime::trie::{
-    MemoryStore, Namespace, NodeKey, NodeStore, PruneStats, RedbStore, StoreError, StoredRoot,
-    Trie, TrieError, WriteBatch,
+    MemoryStore, Namespace, NodeKey, NodeStore, PruneStats, Reclaim, RedbStore, StoreError,
+    StoredRoot, Trie, TrieError, WriteBatch,
 };
 
 const NS: Namespace = [3; 32];
@@ -146,8 +146,8 @@ impl NodeStore for Faulty {
         }
         self.inner.write(batch)
     }
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
-        self.inner.prune(keep_from)
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
+        self.inner.prune(keep_from, reclaim)
     }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
         self.inner.rewind(to_version)
@@ -257,8 +257,9 @@ fn check_prune(store: impl NodeStore + Clone, seed: u64) {
         let root = trie.commit(version).unwrap();
         snapshots.push((version, root, model.clone()));
     }
-    let stats = store.prune(5).unwrap();
-    assert!(stats.nodes > 0, "superseded nodes were deleted");
+    let stats = store.prune(5, Reclaim::Eager).unwrap();
+    assert!(stats.released > 0, "superseded nodes were released");
+    assert_eq!(stats.nodes, stats.released, "and all deleted at once");
     assert!(stats.roots >= 4);
     for (version, root, snapshot) in &snapshots {
         if *version >= 5 {
@@ -276,7 +277,7 @@ fn check_prune(store: impl NodeStore + Clone, seed: u64) {
     let other = Trie::open(store.clone(), [9; 32], 8).unwrap();
     assert_eq!(other.get(b"other").unwrap(), Some(b"trie".to_vec()));
     // Pruning everything but the latest keeps the latest readable.
-    store.prune(8).unwrap();
+    store.prune(8, Reclaim::Lazy).unwrap();
     let t = Trie::open(store, NS, 8).unwrap();
     assert_eq!(contents(&t), model);
 }
@@ -334,13 +335,13 @@ fn check_rewind(store: impl NodeStore + Clone, seed: u64) {
         random_updates(&mut rng, &mut trie, &mut model, 60);
         replaced.push((version, trie.commit(version).unwrap(), model.clone()));
     }
-    store.prune(4).unwrap();
+    store.prune(4, Reclaim::Lazy).unwrap();
     for (version, root, snapshot) in &replaced {
         let mut t = Trie::open(store.clone(), NS, *version).unwrap();
         assert_eq!(t.root(), *root, "version {version}");
         assert_eq!(&contents(&t), snapshot, "version {version}");
     }
-    store.prune(6).unwrap();
+    store.prune(6, Reclaim::Eager).unwrap();
     let (_, root, latest) = replaced.last().unwrap();
     let mut t = Trie::open(store.clone(), NS, 6).unwrap();
     assert_eq!((t.root(), contents(&t)), (*root, latest.clone()));

@@ -1,6 +1,7 @@
 //! `tally node`: runs the chain and serves JSON-RPC until SIGINT or SIGTERM.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,6 +38,10 @@ pub struct NodeArgs {
     /// Mine only when asked (evm_mine).
     #[arg(long)]
     pub no_mining: bool,
+    /// Keep the state of only the last BLOCKS blocks: older states are pruned from the
+    /// database as blocks are mined (by default every block's state stays readable).
+    #[arg(long, value_name = "BLOCKS")]
+    pub prune_history: Option<NonZeroU64>,
     /// Block gas limit of the genesis (only when the database is new).
     #[arg(long)]
     pub gas_limit: Option<u64>,
@@ -76,6 +81,7 @@ pub fn run(args: NodeArgs) -> Result<ExitCode, CliError> {
         genesis: genesis.clone(),
         chain: ChainConfig {
             mining,
+            state_history: args.prune_history,
             ..ChainConfig::default()
         },
         limits: RpcLimits::default(),

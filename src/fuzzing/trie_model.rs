@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use arbitrary::{Result, Unstructured};
 use tally_runtime::trie::{
-    ordered_root_on, verify_proof, Hash, MemoryStore, Namespace, NodeStore, RedbStore, Trie,
+    ordered_root_on, verify_proof, Hash, MemoryStore, Namespace, NodeStore, Reclaim, RedbStore,
+    Trie,
 };
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -178,7 +179,11 @@ impl<S: NodeStore + Clone> Session<S> {
         }
         let index = u.choose_index(self.history.len())?;
         let keep_from = self.history[index].0.max(self.keep_from);
-        ok(self.store.prune(keep_from));
+        let reclaim = match u.arbitrary()? {
+            true => Reclaim::Eager,
+            false => Reclaim::Lazy,
+        };
+        ok(self.store.prune(keep_from, reclaim));
         self.keep_from = keep_from;
         let (version, model) = self.history.last().cloned().unwrap_or_default();
         let latest = ok(Trie::open(self.store.clone(), NAMESPACE, version));

@@ -25,5 +25,6 @@ pub use secure::{verify_secure_proof, SecureTrie};
 pub use store::memory::MemoryStore;
 pub use store::redb::RedbStore;
 pub use store::{
-    Namespace, NodeKey, NodeStore, PruneStats, StaleEntry, StaleNodes, StoredRoot, WriteBatch,
+    Namespace, NodeKey, NodeStore, PruneStats, Reclaim, StaleEntry, StaleNodes, StoredRoot,
+    WriteBatch,
 };

@@ -1,5 +1,7 @@
 //! How a [`Chain`](super::Chain) runs: [`ChainConfig`], its [`MiningMode`] and its [`Clock`].
 
+use std::num::NonZeroU64;
+
 use tally_runtime::exec::RuntimeConfig;
 use tally_runtime::H160;
 
@@ -36,6 +38,9 @@ pub struct ChainConfig {
     pub clock: Clock,
     /// Receives the priority fees of every block.
     pub producer: H160,
+    /// How many of the latest blocks' states stay readable (`None`: every block's). Older
+    /// states are pruned as blocks are committed; see `ChainStore::set_state_history`.
+    pub state_history: Option<NonZeroU64>,
 }
 
 impl Default for ChainConfig {
@@ -46,6 +51,7 @@ impl Default for ChainConfig {
             mining: MiningMode::OnDemand,
             clock: Clock::System,
             producer: H160::zero(),
+            state_history: None,
         }
     }
 }

@@ -62,10 +62,11 @@ impl Chain {
     /// Opens the chain in `store`: creates its genesis block if the store is empty, otherwise
     /// continues from the last committed block (with an empty mempool).
     pub fn open(
-        store: ChainStore,
+        mut store: ChainStore,
         genesis: &Genesis,
         config: ChainConfig,
     ) -> Result<Self, ChainError> {
+        store.set_state_history(config.state_history);
         let (head, state) = match store.head()? {
             None => {
                 let mut state = WorldState::new(store.state_store());

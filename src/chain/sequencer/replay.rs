@@ -11,7 +11,7 @@ use tally_runtime::tx::BlockEnv;
 use tally_runtime::H256;
 
 use super::{cheats, Chain, ChainError};
-use crate::chain::store::StateStore;
+use crate::chain::store::{ChainStoreError, StateStore};
 
 impl Chain {
     /// A read-only view of the state committed by block `number` (without the cheats applied
@@ -19,6 +19,14 @@ impl Chain {
     pub fn state_at(&self, number: u64) -> Result<WorldState<StateStore>, ChainError> {
         if number > self.head.number {
             return Err(ChainError::MissingBlock(number));
+        }
+        let oldest = self.store.oldest_state()?;
+        if number < oldest {
+            return Err(ChainStoreError::StatePruned {
+                block: number,
+                oldest,
+            }
+            .into());
         }
         Ok(WorldState::open(self.store.state_store(), number)?)
     }

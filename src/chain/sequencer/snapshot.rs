@@ -44,10 +44,11 @@ impl Chain {
         let Some(snapshot) = self.snapshots.get(&id).cloned() else {
             return Ok(false);
         };
+        // First, so that a snapshot whose state was pruned changes nothing.
+        self.store.rewind(snapshot.head.number)?;
         if let Some(later) = id.checked_add(1) {
             self.snapshots.split_off(&later);
         }
-        self.store.rewind(snapshot.head.number)?;
         self.head = snapshot.head;
         self.pending_cheats = snapshot.cheats;
         self.clock = snapshot.clock;

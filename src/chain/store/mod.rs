@@ -2,6 +2,8 @@
 //! each block and the state (trie nodes and code) in one redb database, written with one atomic
 //! transaction per block; or the same in memory for tests. A database written by a newer format
 //! version is refused. [`ChainStore::rewind`] drops the blocks after a given one, atomically.
+//! With a state history set ([`ChainStore::set_state_history`]), each block's write also prunes
+//! the states older than the last that many blocks.
 
 mod records;
 mod state;
@@ -11,11 +13,12 @@ pub use records::{Block, ReceiptStatus, StoredReceipt};
 pub use state::StateStore;
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use tally_runtime::trie::{MemoryStore, NodeStore, RedbStore, StoreError, WriteBatch};
+use tally_runtime::trie::{MemoryStore, NodeStore, Reclaim, RedbStore, StoreError, WriteBatch};
 use tally_runtime::H256;
 use thiserror::Error;
 
@@ -39,6 +42,8 @@ const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 const MODULES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("compiled_modules");
 /// The cheats applied before each block (see `chain::cheat`), for blocks that had any.
 const CHEATS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_cheats");
+/// Meta key: the oldest block whose state is still readable (absent: the genesis block's).
+const STATES_FROM: &str = "states_from";
 
 /// The data directory `tally` uses by default.
 pub const DEFAULT_DATA_DIR: &str = "tally-data";
@@ -54,6 +59,8 @@ pub enum ChainStoreError {
     OlderFormat { found: u64, supported: u64 },
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error("the state of block {block} was pruned: states are kept from block {oldest} on")]
+    StatePruned { block: u64, oldest: u64 },
     #[error(transparent)]
     Nodes(#[from] StoreError),
 }
@@ -75,6 +82,7 @@ struct MemoryChain {
     receipts: BTreeMap<u64, Vec<u8>>,
     tx_index: BTreeMap<H256, (u64, u32)>,
     cheats: BTreeMap<u64, Vec<u8>>,
+    states_from: Option<u64>,
 }
 
 enum Backend {
@@ -88,6 +96,8 @@ pub struct ChainStore {
     state: StateStore,
     /// The redb store's transaction index entries not yet in its table (unused in memory).
     recent: Mutex<RecentIndex>,
+    /// How many of the latest blocks' states are kept (`None`: every block's).
+    state_history: Option<NonZeroU64>,
 }
 
 impl ChainStore {
@@ -97,6 +107,7 @@ impl ChainStore {
             backend: Backend::Memory(Default::default()),
             state: StateStore::Memory(MemoryStore::new()),
             recent: Mutex::default(),
+            state_history: None,
         }
     }
 
@@ -148,7 +159,27 @@ impl ChainStore {
             backend: Backend::Redb(db),
             state: StateStore::Redb(nodes),
             recent: Mutex::new(recent),
+            state_history: None,
         })
+    }
+
+    /// Keeps the states of only the last `blocks` blocks (`None`: of every block, the
+    /// default). Each block's write then prunes the older ones, in the same atomic write;
+    /// their blocks, receipts and transactions stay. A pruned state stays pruned when the
+    /// history is lengthened or turned off again.
+    pub fn set_state_history(&mut self, blocks: Option<NonZeroU64>) {
+        self.state_history = blocks;
+    }
+
+    /// The oldest block whose state is readable: 0 unless a state history pruned older ones.
+    pub fn oldest_state(&self) -> Result<u64, ChainStoreError> {
+        Ok(self.meta(STATES_FROM, |m| m.states_from)?.unwrap_or(0))
+    }
+
+    /// The oldest block whose state committing block `number` keeps, if that prunes any.
+    fn states_kept_after(&self, number: u64) -> Option<u64> {
+        let blocks = self.state_history?.get();
+        (number + 1).checked_sub(blocks).filter(|&from| from > 0)
     }
 
     /// The store the world state lives in.
@@ -358,6 +389,12 @@ impl ChainStore {
             Backend::Memory(m) => {
                 self.state.write(state)?;
                 let mut chain = Self::locked(m);
+                if let Some(from) = self.states_kept_after(number) {
+                    if from > chain.states_from.unwrap_or(0) {
+                        self.state.prune(from, Reclaim::Lazy)?;
+                        chain.states_from = Some(from);
+                    }
+                }
                 if let Some(cheats) = encoded_cheats {
                     chain.cheats.insert(number, cheats);
                 }
@@ -380,6 +417,9 @@ impl ChainStore {
                 let write_index = recent.is_full_at(number, index_entries.len());
                 let txn = db.begin_write().map_err(db_err)?;
                 RedbStore::apply(&txn, state)?;
+                if let Some(from) = self.states_kept_after(number) {
+                    prune_states(&txn, from)?;
+                }
                 if write_index {
                     recent.write_batch(&txn, number, &index_entries)?;
                 }
@@ -422,6 +462,13 @@ impl ChainStore {
     pub fn rewind(&self, to_block: u64) -> Result<(), ChainStoreError> {
         if self.head()?.is_none_or(|head| head <= to_block) {
             return Ok(());
+        }
+        let oldest = self.oldest_state()?;
+        if to_block < oldest {
+            return Err(ChainStoreError::StatePruned {
+                block: to_block,
+                oldest,
+            });
         }
         let after = to_block + 1;
         match &self.backend {
@@ -473,6 +520,17 @@ impl ChainStore {
         }
         Ok(())
     }
+}
+
+/// Prunes the states before block `from` inside `txn`, unless they already are.
+fn prune_states(txn: &redb::WriteTransaction, from: u64) -> Result<(), ChainStoreError> {
+    let mut meta = txn.open_table(META).map_err(db_err)?;
+    let pruned_before = meta.get(STATES_FROM).map_err(db_err)?.map(|v| v.value());
+    if from > pruned_before.unwrap_or(0) {
+        RedbStore::prune_in(txn, from, Reclaim::Lazy)?;
+        meta.insert(STATES_FROM, from).map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Removes the records of blocks `after` and later from a per-block table; returns them.

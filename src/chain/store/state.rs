@@ -1,7 +1,7 @@
 //! [`StateStore`]: the world state's node store, in memory or in the chain's redb database.
 
 use tally_runtime::trie::{
-    Hash, MemoryStore, Namespace, NodeKey, NodeStore, PruneStats, RedbStore, StoreError,
+    Hash, MemoryStore, Namespace, NodeKey, NodeStore, PruneStats, Reclaim, RedbStore, StoreError,
     StoredRoot, WriteBatch,
 };
 
@@ -41,10 +41,10 @@ impl NodeStore for StateStore {
             StateStore::Redb(s) => s.write(batch),
         }
     }
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
         match self {
-            StateStore::Memory(s) => s.prune(keep_from),
-            StateStore::Redb(s) => s.prune(keep_from),
+            StateStore::Memory(s) => s.prune(keep_from, reclaim),
+            StateStore::Redb(s) => s.prune(keep_from, reclaim),
         }
     }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {

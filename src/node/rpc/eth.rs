@@ -8,11 +8,14 @@ use alloy_rpc_types_eth::{
 use alloy_serde::storage::JsonStorageKey;
 use jsonrpsee::types::Params;
 use serde_json::Value;
-use tally_runtime::state::{WorldState, EMPTY_CODE_HASH};
+use tally_runtime::state::EMPTY_CODE_HASH;
 use tally_runtime::trie::EMPTY_ROOT;
 use tally_runtime::{H256, U256};
 
-use super::{block_number, internal, json, quantity, read_state, Method, NodeState, RpcError};
+use super::{
+    block_number, committed_state, internal, json, quantity, read_state, Method, NodeState,
+    RpcError,
+};
 use crate::eth::{address, b256, from_address, from_b256, u256};
 
 /// The priority fee the node suggests, in wei (1 gwei, as anvil suggests).
@@ -132,7 +135,7 @@ fn proof(state: &NodeState, params: Params) -> Result<Value, RpcError> {
     let at: Option<BlockId> = seq.optional_next()?;
     let chain = state.chain()?;
     let n = block_number(&chain, at)?;
-    let mut world = WorldState::open(chain.store().state_store(), n).map_err(internal)?;
+    let mut world = committed_state(&chain, n)?;
     drop(chain);
     let slots: Vec<H256> = keys.iter().map(|k| from_b256(k.as_b256())).collect();
     let proof = world.proof(&from_address(who), &slots).map_err(internal)?;

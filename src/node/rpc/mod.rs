@@ -26,8 +26,8 @@ use serde_json::Value;
 use tally_runtime::state::{StateError, WorldState};
 use tally_runtime::H160;
 
-use crate::chain::sequencer::Chain;
-use crate::chain::store::StateStore;
+use crate::chain::sequencer::{Chain, ChainError};
+use crate::chain::store::{ChainStoreError, StateStore};
 pub use error::RpcError;
 
 /// What the methods share: the chain, the keys the node signs with, the impersonated accounts.
@@ -156,9 +156,16 @@ fn read_state<T>(
     if at == chain.head().number {
         read(chain.runtime().state_mut()).map_err(internal)
     } else {
-        let mut state = WorldState::open(chain.store().state_store(), at).map_err(internal)?;
-        read(&mut state).map_err(internal)
+        read(&mut committed_state(chain, at)?).map_err(internal)
     }
+}
+
+/// The state block `at` committed; one a state history pruned is not found.
+fn committed_state(chain: &Chain, at: u64) -> Result<WorldState<StateStore>, RpcError> {
+    chain.state_at(at).map_err(|e| match e {
+        ChainError::Store(ChainStoreError::StatePruned { .. }) => RpcError::NotFound(e.to_string()),
+        e => internal(e),
+    })
 }
 
 #[cfg(test)]

@@ -5,20 +5,68 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::page::{self, Layout};
+use super::prune::{self, Entries, Reclaim, Table, Tables};
 use super::{
-    page, rewind_bound, root_after, root_key, stale_node_keys, version_of_root_key, Namespace,
-    NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
+    root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
+    WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
 
+type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Node pages (see `store::page`), by page key.
-    nodes: BTreeMap<Vec<u8>, Vec<u8>>,
-    stale: BTreeMap<Vec<u8>, Vec<u8>>,
-    roots: BTreeMap<Vec<u8>, Vec<u8>>,
+    nodes: Map,
+    stale: Map,
+    dead: Map,
+    segments: Map,
+    roots: Map,
     code: BTreeMap<Hash, Vec<u8>>,
+}
+
+impl Inner {
+    fn table(&mut self, table: Table) -> &mut Map {
+        match table {
+            Table::Nodes => &mut self.nodes,
+            Table::Stale => &mut self.stale,
+            Table::Dead => &mut self.dead,
+            Table::Segments => &mut self.segments,
+            Table::Roots => &mut self.roots,
+        }
+    }
+}
+
+impl Tables for Inner {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.table(table).get(key).cloned())
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.table(table).insert(key.to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
+        self.table(table).remove(key);
+        Ok(())
+    }
+
+    fn range(
+        &mut self,
+        table: Table,
+        start: &[u8],
+        end: Option<&[u8]>,
+    ) -> Result<Entries, StoreError> {
+        let end = end.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(self
+            .table(table)
+            .range::<[u8], _>((Bound::Included(start), end))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
 }
 
 /// An in-memory node store. Clones share the same contents.
@@ -33,7 +81,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Number of node records held.
+    /// Number of node records held (released ones included until they are reclaimed).
     pub fn node_count(&self) -> Result<usize, StoreError> {
         let inner = self.lock()?;
         let mut count = 0;
@@ -83,12 +131,15 @@ impl NodeStore for MemoryStore {
     }
 
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
-        let nodes = batch.pages();
+        let layout = Layout::new(&batch.nodes);
         let stale = batch.stale_lists();
         let mut inner = self.lock()?;
-        for (k, v) in nodes {
-            inner.nodes.insert(k, v);
+        for span in &layout.pages {
+            let mut page = vec![0; span.len];
+            layout.fill(span, &mut page);
+            inner.nodes.insert(span.key.clone(), page);
         }
+        prune::count_written(&mut *inner, &layout.segment_counts())?;
         for (k, list) in stale {
             inner.stale.entry(k).or_default().extend(list);
         }
@@ -101,62 +152,11 @@ impl NodeStore for MemoryStore {
         Ok(())
     }
 
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
-        let mut inner = self.lock()?;
-        let mut stats = PruneStats::default();
-        let bound = keep_from.saturating_add(1).to_be_bytes().to_vec();
-        let doomed: Vec<Vec<u8>> = inner.stale.range(..bound).map(|(k, _)| k.clone()).collect();
-        // Dead record suffixes per page, sorted.
-        let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
-        for entry in doomed {
-            let list = inner.stale.remove(&entry).unwrap_or_default();
-            for key in stale_node_keys(&entry, &list)? {
-                let page_key = inner
-                    .nodes
-                    .range::<[u8], _>((Bound::Unbounded, Bound::Included(key.as_slice())))
-                    .next_back()
-                    .map(|(k, _)| k);
-                if let Some(page_key) = page_key.filter(|pk| page::same_prefix(&key, pk)) {
-                    let suffixes = dead.entry(page_key.clone()).or_default();
-                    suffixes.push(key[page::PREFIX..].to_vec());
-                }
-            }
-        }
-        for (page_key, mut suffixes) in dead {
-            suffixes.sort();
-            let Some(page) = inner.nodes.get(&page_key) else {
-                continue;
-            };
-            let (kept, removed) = page::without(page, &suffixes)?;
-            stats.nodes += removed;
-            match kept {
-                Some(kept) => inner.nodes.insert(page_key, kept),
-                None => inner.nodes.remove(&page_key),
-            };
-        }
-        let old_roots = super::superseded_roots(inner.roots.keys().map(Vec::as_slice), keep_from)?;
-        for k in old_roots {
-            inner.roots.remove(&k);
-            stats.roots += 1;
-        }
-        Ok(stats)
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
+        prune::prune(&mut *self.lock()?, keep_from, reclaim)
     }
 
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
-        let Some(bound) = rewind_bound(to_version) else {
-            return Ok(PruneStats::default());
-        };
-        let mut inner = self.lock()?;
-        let mut stats = PruneStats::default();
-        // Counted before anything changes, so a malformed page leaves the store untouched.
-        for page in inner.nodes.range(bound.to_vec()..).map(|(_, p)| p) {
-            stats.nodes += page::entries(page)?.len() as u64;
-        }
-        inner.nodes.split_off(bound.as_slice());
-        inner.stale.split_off(bound.as_slice());
-        let before = inner.roots.len();
-        inner.roots.retain(|k, _| !root_after(k, to_version));
-        stats.roots = (before - inner.roots.len()) as u64;
-        Ok(stats)
+        prune::rewind(&mut *self.lock()?, to_version)
     }
 }

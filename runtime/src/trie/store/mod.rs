@@ -5,12 +5,15 @@
 //! (redb) from rewriting a random page per node. A parent's record lists the version each hashed
 //! child was written at, so loading a node is one lookup. Both backends group a commit's records
 //! into pages (`page`): one database value per ~16 KiB of records. Each commit also records which
-//! older nodes it superseded (the stale index) so that [`NodeStore::prune`] can delete exactly
-//! the nodes no retained version needs. See `docs/trie.md`.
+//! older nodes it superseded (the stale index) so that [`NodeStore::prune`] can release the
+//! nodes no retained version needs and reclaim their space (`prune`). See `docs/trie.md`.
 
 pub mod memory;
 pub(crate) mod page;
+pub(crate) mod prune;
 pub mod redb;
+
+pub use prune::Reclaim;
 
 use super::codec::Hash;
 use super::error::StoreError;
@@ -131,17 +134,6 @@ pub(crate) fn superseded_roots<'a>(
     Ok(out)
 }
 
-/// The first key (of node pages and of stale-index entries, which both start with a version)
-/// that a rewind to `to_version` deletes, or `None` if no version follows it.
-pub(crate) fn rewind_bound(to_version: u64) -> Option<[u8; 8]> {
-    to_version.checked_add(1).map(u64::to_be_bytes)
-}
-
-/// Whether a root key belongs to a version after `to_version` (a malformed key is kept).
-pub(crate) fn root_after(key: &[u8], to_version: u64) -> bool {
-    version_of_root_key(key).is_ok_and(|v| v > to_version)
-}
-
 /// Key of a stale-index entry: `stale_since (BE) ‖ namespace`. Its value lists every node of
 /// that namespace superseded at `stale_since` (one entry per commit, not one per node, so the
 /// index costs one insert per commit).
@@ -219,21 +211,6 @@ fn bad_stale() -> StoreError {
     StoreError::Database("malformed stale list".into())
 }
 
-/// The database keys ([`NodeKey::encode`]) of the nodes a stale-index entry lists: its key
-/// ([`stale_key`]) and its value (`list`).
-pub(crate) fn stale_node_keys(stale_key: &[u8], list: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-    let namespace = stale_key.get(8..).ok_or_else(bad_stale)?;
-    let keys = parse_stale(list)?.into_iter().map(|entry| {
-        // `parse_stale` guarantees at least 9 bytes per entry.
-        let mut key = Vec::with_capacity(entry.len() + namespace.len());
-        key.extend_from_slice(&entry[..8]);
-        key.extend_from_slice(namespace);
-        key.extend_from_slice(&entry[8..]);
-        key
-    });
-    Ok(keys.collect())
-}
-
 fn decode_stale_entry(namespace: &Namespace, entry: &[u8]) -> Result<NodeKey, StoreError> {
     let (version, suffix) = entry.split_at(8);
     let (packed, odd) = suffix.split_at(suffix.len() - 1);
@@ -300,13 +277,16 @@ impl WriteBatch {
     }
 }
 
-/// What a prune or a rewind removed.
+/// What a prune or a rewind did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PruneStats {
-    /// Node records deleted.
+    /// Node records deleted from the store.
     pub nodes: u64,
     /// Root records deleted.
     pub roots: u64,
+    /// Node records a prune released: no retained version needs them any more. Their space is
+    /// reclaimed when their segment is compacted (see [`Reclaim`]), so `nodes` counts them then.
+    pub released: u64,
 }
 
 /// Storage for committed trie nodes and contract code. Implementations are cheap handles
@@ -328,9 +308,10 @@ pub trait NodeStore {
     /// Applies a batch atomically: after an error nothing of it is visible.
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError>;
 
-    /// Deletes every node and root not needed to read versions `>= keep_from`.
-    /// Versions below `keep_from` may no longer be readable afterwards.
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError>;
+    /// Releases every node and deletes every root not needed to read versions `>= keep_from`,
+    /// and reclaims the space of released nodes as `reclaim` says. Versions below `keep_from`
+    /// may no longer be readable afterwards.
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError>;
 
     /// Deletes everything the versions after `to_version` wrote (their node records,
     /// stale-index entries and roots), atomically: the store then reads exactly as it did right
@@ -356,8 +337,8 @@ impl<T: NodeStore + ?Sized> NodeStore for &T {
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         (**self).write(batch)
     }
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
-        (**self).prune(keep_from)
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
+        (**self).prune(keep_from, reclaim)
     }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
         (**self).rewind(to_version)
@@ -423,12 +404,21 @@ mod tests {
         assert_eq!(lists.len(), 2);
         assert_eq!(lists[0].0, stale_key(5, &[1; 32]));
         assert_eq!(lists[1].0, stale_key(6, &[1; 32]));
-        // Each entry turns back into the database key of the node it lists.
-        let keys = stale_node_keys(&lists[0].0, &lists[0].1).unwrap();
-        let expected: Vec<Vec<u8>> = first.iter().map(NodeKey::encode).collect();
-        assert_eq!(keys, expected);
-        let keys = stale_node_keys(&lists[1].0, &lists[1].1).unwrap();
-        assert_eq!(keys, vec![second[0].encode()]);
+        // Each entry is the database key of the node it lists without the namespace.
+        let without_namespace = |k: &NodeKey| {
+            let key = k.encode();
+            [&key[..8], &key[40..]].concat()
+        };
+        let entries = |list| -> Vec<Vec<u8>> {
+            parse_stale(list)
+                .unwrap()
+                .iter()
+                .map(|e| e.to_vec())
+                .collect()
+        };
+        let expected: Vec<Vec<u8>> = first.iter().map(without_namespace).collect();
+        assert_eq!(entries(&lists[0].1), expected);
+        assert_eq!(entries(&lists[1].1), vec![without_namespace(&second[0])]);
         // Truncated lists and entries too short to hold a version are errors.
         assert!(parse_stale(&[5, 1]).is_err());
         assert!(parse_stale(&[2, 0, 0]).is_err());

@@ -13,7 +13,7 @@
 use super::super::node::{read_varint, varint};
 use std::collections::BTreeMap;
 
-use super::{Namespace, NodeKey, WriteBatch};
+use super::{Namespace, NodeKey};
 use crate::trie::error::StoreError;
 
 /// Length of the shared key prefix of one page: `version (8) ‖ namespace (32)`.
@@ -231,6 +231,20 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// The records per segment (`version ‖ namespace`), as `(segment, records)` in key order.
+    pub(crate) fn segment_counts(&self) -> Vec<(Vec<u8>, u64)> {
+        let mut counts: Vec<(Vec<u8>, u64)> = Vec::new();
+        for page in &self.pages {
+            let segment = &page.key[..PREFIX];
+            let records = page.items.len() as u64;
+            match counts.last_mut() {
+                Some((last, n)) if last.as_slice() == segment => *n += records,
+                _ => counts.push((segment.to_vec(), records)),
+            }
+        }
+        counts
+    }
+
     /// Writes `page`'s entries into `out`, which must be exactly `page.len` bytes long (the
     /// size the layout computed with [`entry_len`]).
     pub(crate) fn fill(&self, page: &PageSpan, out: &mut [u8]) {
@@ -243,7 +257,8 @@ impl<'a> Layout<'a> {
 }
 
 /// The pages holding a batch's node records, as `(page key, page)` in key order.
-pub(crate) fn build_pages(nodes: &[(NodeKey, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+#[cfg(test)]
+fn build_pages(nodes: &[(NodeKey, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let layout = Layout::new(nodes);
     layout
         .pages
@@ -256,26 +271,24 @@ pub(crate) fn build_pages(nodes: &[(NodeKey, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>
         .collect()
 }
 
-/// `page` without the records whose suffixes are in `dead` (sorted); `None` if nothing is
-/// left. Also returns how many records were removed.
-pub(crate) fn without(page: &[u8], dead: &[Vec<u8>]) -> Result<(Option<Vec<u8>>, u64), StoreError> {
-    let mut kept = Vec::with_capacity(page.len());
-    let mut removed = 0;
-    for (suffix, record) in entries(page)? {
-        if dead.binary_search_by(|d| d.as_slice().cmp(suffix)).is_ok() {
-            removed += 1;
-        } else {
-            push_entry(&mut kept, suffix, record);
+/// Packs one segment's records (`(key suffix, record)`, in key order) into pages, as
+/// `(page key, page)`: a page is closed before an entry would take it past [`PAGE_BYTES`].
+pub(crate) fn pack(segment: &[u8], records: &[Entry<'_>]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut pages: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for (suffix, record) in records {
+        let size = entry_len(suffix.len(), record.len());
+        match pages.last_mut() {
+            Some((_, page)) if page.len() + size <= PAGE_BYTES => push_entry(page, suffix, record),
+            _ => {
+                let mut key = segment.to_vec();
+                key.extend_from_slice(suffix);
+                let mut page = Vec::with_capacity(PAGE_BYTES.min(size.max(1024)));
+                push_entry(&mut page, suffix, record);
+                pages.push((key, page));
+            }
         }
     }
-    Ok(((!kept.is_empty()).then_some(kept), removed))
-}
-
-impl WriteBatch {
-    /// The batch's node records grouped into pages, sorted by page key.
-    pub(crate) fn pages(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        build_pages(&self.nodes)
-    }
+    pages
 }
 
 #[cfg(test)]
@@ -340,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn later_duplicates_win_and_removal_empties_pages() {
+    fn later_duplicates_win() {
         let nodes = vec![
             (key(1, 0, &[1]), b"old".to_vec()),
             (key(1, 0, &[2]), b"two".to_vec()),
@@ -352,13 +365,46 @@ mod tests {
         let s1 = key(1, 0, &[1]).encode()[PREFIX..].to_vec();
         let s2 = key(1, 0, &[2]).encode()[PREFIX..].to_vec();
         assert_eq!(find(page, &s1).unwrap(), Some(&b"new"[..]));
-        let (rest, removed) = without(page, &[s1.clone(), b"absent".to_vec()]).unwrap();
-        assert_eq!(removed, 1);
-        let rest = rest.unwrap();
-        assert_eq!(find(&rest, &s1).unwrap(), None);
-        assert_eq!(find(&rest, &s2).unwrap(), Some(&b"two"[..]));
-        let (gone, removed) = without(&rest, &[s2]).unwrap();
-        assert_eq!((gone, removed), (None, 1));
+        assert_eq!(find(page, &s2).unwrap(), Some(&b"two"[..]));
+        assert_eq!(entries(page).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn packing_fills_pages_in_order_and_counts_segments() {
+        let nodes: Vec<(NodeKey, Vec<u8>)> = (0..500u16)
+            .map(|i| {
+                let path = [(i >> 8) as u8 & 15, (i >> 4) as u8 & 15, i as u8 & 15];
+                (key(3, 1, &path), vec![i as u8; 100])
+            })
+            .chain([(key(3, 2, &[]), b"other".to_vec())])
+            .collect();
+        let layout = Layout::new(&nodes);
+        let segment = |ns: u8| key(3, ns, &[]).encode()[..PREFIX].to_vec();
+        assert_eq!(
+            layout.segment_counts(),
+            vec![(segment(1), 500), (segment(2), 1)]
+        );
+        let pages = build_pages(&nodes);
+        let records: Vec<Entry<'_>> = pages
+            .iter()
+            .filter(|(k, _)| k[..PREFIX] == segment(1)[..])
+            .flat_map(|(_, p)| entries(p).unwrap())
+            .collect();
+        // Every other record removed: packed again, half as many full pages.
+        let survivors: Vec<Entry<'_>> = records.iter().copied().step_by(2).collect();
+        let packed = pack(&segment(1), &survivors);
+        assert!(packed.len() < pages.len() - 1, "{} pages", packed.len());
+        assert!(packed.iter().all(|(_, p)| p.len() <= PAGE_BYTES));
+        let repacked: Vec<Entry<'_>> = packed
+            .iter()
+            .flat_map(|(_, p)| entries(p).unwrap())
+            .collect();
+        assert_eq!(repacked, survivors);
+        for (page_key, page) in &packed {
+            assert_eq!(&page_key[..PREFIX], segment(1).as_slice());
+            assert_eq!(&page_key[PREFIX..], entries(page).unwrap()[0].0);
+        }
+        assert!(pack(&segment(1), &[]).is_empty());
     }
 
     #[test]

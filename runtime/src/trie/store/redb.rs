@@ -1,20 +1,26 @@
-//! On-disk [`NodeStore`] backed by redb. Three tables:
+//! On-disk [`NodeStore`] backed by redb. Tables:
 //! - `trie_nodes`: key of a page's first record ([`NodeKey::encode`]: `version ‖ namespace ‖
 //!   path`) → a page of records (child versions ‖ RLP), see `store::page`;
 //! - `trie_stale`: `stale_since ‖ namespace` → list of node keys that commit superseded;
-//! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version.
+//! - `trie_dead`: `version ‖ namespace ‖ stale_since` → key suffixes of released records of
+//!   that segment, and `trie_segments`: `version ‖ namespace` → its record and dead counts
+//!   (see `store::prune`);
+//! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version;
+//! - `code`: keccak-256 hash → contract code.
 //!
 //! One [`NodeStore::write`] is one redb write transaction: it commits entirely or not at all.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 
+use super::prune::{self, Entries, Reclaim, Table, Tables};
 use super::{
-    page, rewind_bound, root_after, root_key, stale_node_keys, superseded_roots,
-    version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot, WriteBatch,
+    page, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
+    WriteBatch,
 };
 use crate::trie::codec::Hash;
 use crate::trie::error::StoreError;
@@ -22,6 +28,8 @@ use crate::trie::error::StoreError;
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_nodes");
 const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_stale");
 const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
+const DEAD: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_dead");
+const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_segments");
 const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -56,6 +64,8 @@ impl RedbStore {
         txn.open_table(NODES).map_err(db_err)?;
         txn.open_table(STALE).map_err(db_err)?;
         txn.open_table(ROOTS).map_err(db_err)?;
+        txn.open_table(DEAD).map_err(db_err)?;
+        txn.open_table(SEGMENTS).map_err(db_err)?;
         txn.open_table(CODE).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
@@ -65,6 +75,17 @@ impl RedbStore {
     /// lose recent writes, but never leaves a partial one visible.
     pub fn set_durable(&mut self, durable: bool) {
         self.durable = durable;
+    }
+
+    /// Number of node records held (released ones included until they are reclaimed).
+    pub fn node_count(&self) -> Result<usize, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(NODES).map_err(db_err)?;
+        let mut count = 0;
+        for entry in table.iter().map_err(db_err)? {
+            count += page::entries(entry.map_err(db_err)?.1.value())?.len();
+        }
+        Ok(count)
     }
 
     /// The underlying database.
@@ -95,6 +116,8 @@ impl RedbStore {
                     .map_err(db_err)?;
                 layout.fill(span, value.as_mut());
             }
+            drop(nodes);
+            prune::count_written(&mut RedbTables::open(txn)?, &layout.segment_counts())?;
         }
         {
             let mut stale = txn.open_table(STALE).map_err(db_err)?;
@@ -127,42 +150,86 @@ impl RedbStore {
 
     /// [`NodeStore::rewind`] inside a write transaction the caller owns, so that the trie goes
     /// back atomically with other tables of the same database (a chain's blocks).
-    pub fn rewind_in(
-        txn: &redb::WriteTransaction,
-        to_version: u64,
+    pub fn rewind_in(txn: &WriteTransaction, to_version: u64) -> Result<PruneStats, StoreError> {
+        prune::rewind(&mut RedbTables::open(txn)?, to_version)
+    }
+
+    /// [`NodeStore::prune`] inside a write transaction the caller owns, so that pruning commits
+    /// atomically with other tables of the same database (a chain's block).
+    pub fn prune_in(
+        txn: &WriteTransaction,
+        keep_from: u64,
+        reclaim: Reclaim,
     ) -> Result<PruneStats, StoreError> {
-        let mut stats = PruneStats::default();
-        let Some(bound) = rewind_bound(to_version) else {
-            return Ok(stats);
-        };
-        {
-            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
-            let removed = nodes
-                .extract_from_if(bound.as_slice().., |_, _| true)
-                .map_err(db_err)?;
-            for entry in removed {
-                let (_, page) = entry.map_err(db_err)?;
-                stats.nodes += page::entries(page.value())?.len() as u64;
-            }
+        prune::prune(&mut RedbTables::open(txn)?, keep_from, reclaim)
+    }
+}
+
+/// The trie's tables, open in one write transaction.
+struct RedbTables<'txn> {
+    nodes: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    stale: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    dead: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    segments: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    roots: redb::Table<'txn, &'static [u8], &'static [u8]>,
+}
+
+impl<'txn> RedbTables<'txn> {
+    fn open(txn: &'txn WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            nodes: txn.open_table(NODES).map_err(db_err)?,
+            stale: txn.open_table(STALE).map_err(db_err)?,
+            dead: txn.open_table(DEAD).map_err(db_err)?,
+            segments: txn.open_table(SEGMENTS).map_err(db_err)?,
+            roots: txn.open_table(ROOTS).map_err(db_err)?,
+        })
+    }
+
+    fn table(&mut self, table: Table) -> &mut redb::Table<'txn, &'static [u8], &'static [u8]> {
+        match table {
+            Table::Nodes => &mut self.nodes,
+            Table::Stale => &mut self.stale,
+            Table::Dead => &mut self.dead,
+            Table::Segments => &mut self.segments,
+            Table::Roots => &mut self.roots,
         }
-        {
-            let mut stale = txn.open_table(STALE).map_err(db_err)?;
-            let removed = stale
-                .extract_from_if(bound.as_slice().., |_, _| true)
-                .map_err(db_err)?;
-            for entry in removed {
-                entry.map_err(db_err)?;
-            }
+    }
+}
+
+impl Tables for RedbTables<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self.table(table).get(key).map_err(db_err)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.table(table).insert(key, value).map_err(db_err)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
+        self.table(table).remove(key).map_err(db_err)?;
+        Ok(())
+    }
+
+    fn range(
+        &mut self,
+        table: Table,
+        start: &[u8],
+        end: Option<&[u8]>,
+    ) -> Result<Entries, StoreError> {
+        let table = self.table(table);
+        let range = match end {
+            Some(end) => table.range(start..end),
+            None => table.range(start..),
         }
-        let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
-        let removed = roots
-            .extract_if(|k, _| root_after(k, to_version))
-            .map_err(db_err)?;
-        for entry in removed {
-            entry.map_err(db_err)?;
-            stats.roots += 1;
-        }
-        Ok(stats)
+        .map_err(db_err)?;
+        range
+            .map(|entry| {
+                let (k, v) = entry.map_err(db_err)?;
+                Ok((k.value().to_vec(), v.value().to_vec()))
+            })
+            .collect()
     }
 }
 
@@ -219,58 +286,9 @@ impl NodeStore for RedbStore {
         txn.commit().map_err(db_err)
     }
 
-    fn prune(&self, keep_from: u64) -> Result<PruneStats, StoreError> {
+    fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
-        let mut stats = PruneStats::default();
-        {
-            let mut stale = txn.open_table(STALE).map_err(db_err)?;
-            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
-            let bound = keep_from.saturating_add(1).to_be_bytes();
-            let mut doomed = Vec::new();
-            for entry in stale.range(..bound.as_slice()).map_err(db_err)? {
-                let (k, v) = entry.map_err(db_err)?;
-                doomed.push((k.value().to_vec(), v.value().to_vec()));
-            }
-            // Dead record suffixes per page.
-            let mut dead: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
-            for (k, list) in doomed {
-                stale.remove(k.as_slice()).map_err(db_err)?;
-                for key in stale_node_keys(&k, &list)? {
-                    let key = key.as_slice();
-                    let mut range = nodes.range(..=key).map_err(db_err)?;
-                    if let Some(entry) = range.next_back() {
-                        let page_key = entry.map_err(db_err)?.0.value().to_vec();
-                        if page::same_prefix(key, &page_key) {
-                            let suffix = key[page::PREFIX..].to_vec();
-                            dead.entry(page_key).or_default().push(suffix);
-                        }
-                    }
-                }
-            }
-            for (page_key, mut suffixes) in dead {
-                suffixes.sort();
-                let page = match nodes.get(page_key.as_slice()).map_err(db_err)? {
-                    Some(page) => page.value().to_vec(),
-                    None => continue,
-                };
-                let (kept, removed) = page::without(&page, &suffixes)?;
-                stats.nodes += removed;
-                match kept {
-                    Some(kept) => nodes.insert(page_key.as_slice(), kept.as_slice()),
-                    None => nodes.remove(page_key.as_slice()),
-                }
-                .map_err(db_err)?;
-            }
-            let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
-            let mut keys = Vec::new();
-            for entry in roots.iter().map_err(db_err)? {
-                keys.push(entry.map_err(db_err)?.0.value().to_vec());
-            }
-            for k in superseded_roots(keys.iter().map(Vec::as_slice), keep_from)? {
-                roots.remove(k.as_slice()).map_err(db_err)?;
-                stats.roots += 1;
-            }
-        }
+        let stats = Self::prune_in(&txn, keep_from, reclaim)?;
         txn.commit().map_err(db_err)?;
         Ok(stats)
     }
