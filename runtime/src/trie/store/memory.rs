@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::page::{self, Layout};
-use super::prune::{self, Entries, Reclaim, Table, Tables};
+use super::prune::{self, Entries, Entry, Reclaim, Table, Tables};
 use super::{
     root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
     WriteBatch,
@@ -23,6 +23,7 @@ struct Inner {
     stale: Map,
     dead: Map,
     segments: Map,
+    due: Map,
     roots: Map,
     code: BTreeMap<Hash, Vec<u8>>,
 }
@@ -34,6 +35,7 @@ impl Inner {
             Table::Stale => &mut self.stale,
             Table::Dead => &mut self.dead,
             Table::Segments => &mut self.segments,
+            Table::Due => &mut self.due,
             Table::Roots => &mut self.roots,
         }
     }
@@ -66,6 +68,14 @@ impl Tables for Inner {
             .range::<[u8], _>((Bound::Included(start), end))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
+    }
+
+    fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError> {
+        Ok(self
+            .table(table)
+            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
+            .next_back()
+            .map(|(k, v)| (k.clone(), v.clone())))
     }
 }
 
@@ -139,7 +149,7 @@ impl NodeStore for MemoryStore {
             layout.fill(span, &mut page);
             inner.nodes.insert(span.key.clone(), page);
         }
-        prune::count_written(&mut *inner, &layout.segment_counts())?;
+        prune::count_written(&mut *inner, &layout.segment_histograms())?;
         for (k, list) in stale {
             inner.stale.entry(k).or_default().extend(list);
         }

@@ -12,6 +12,7 @@ pub mod memory;
 pub(crate) mod page;
 pub(crate) mod prune;
 pub mod redb;
+pub(crate) mod segment;
 
 pub use prune::Reclaim;
 

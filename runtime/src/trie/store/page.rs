@@ -13,6 +13,7 @@
 use super::super::node::{read_varint, varint};
 use std::collections::BTreeMap;
 
+use super::segment::Histogram;
 use super::{Namespace, NodeKey};
 use crate::trie::error::StoreError;
 
@@ -231,18 +232,26 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// The records per segment (`version ‖ namespace`), as `(segment, records)` in key order.
-    pub(crate) fn segment_counts(&self) -> Vec<(Vec<u8>, u64)> {
-        let mut counts: Vec<(Vec<u8>, u64)> = Vec::new();
+    /// The records per segment (`version ‖ namespace`) and first byte of their key suffix, in
+    /// key order.
+    pub(crate) fn segment_histograms(&self) -> Vec<(Vec<u8>, Histogram)> {
+        let mut out: Vec<(Vec<u8>, Histogram)> = Vec::new();
         for page in &self.pages {
             let segment = &page.key[..PREFIX];
-            let records = page.items.len() as u64;
-            match counts.last_mut() {
-                Some((last, n)) if last.as_slice() == segment => *n += records,
-                _ => counts.push((segment.to_vec(), records)),
+            if out
+                .last()
+                .is_none_or(|(last, _)| last.as_slice() != segment)
+            {
+                out.push((segment.to_vec(), [0; 256]));
+            }
+            if let Some((_, histogram)) = out.last_mut() {
+                for item in &self.items[page.items.clone()] {
+                    // The first byte of the suffix is the top byte of `head`.
+                    histogram[(item.head >> 56) as usize] += 1;
+                }
             }
         }
-        counts
+        out
     }
 
     /// Writes `page`'s entries into `out`, which must be exactly `page.len` bytes long (the
@@ -380,9 +389,16 @@ mod tests {
             .collect();
         let layout = Layout::new(&nodes);
         let segment = |ns: u8| key(3, ns, &[]).encode()[..PREFIX].to_vec();
+        // Path [a, b, c] packs to a first byte `a << 4 | b`, here `i >> 4`: 16 records each
+        // for 0..=30, 4 for 31; the root's suffix is its odd flag, 0.
+        let mut first = [0u64; 256];
+        first[..31].fill(16);
+        first[31] = 4;
+        let mut second = [0u64; 256];
+        second[0] = 1;
         assert_eq!(
-            layout.segment_counts(),
-            vec![(segment(1), 500), (segment(2), 1)]
+            layout.segment_histograms(),
+            vec![(segment(1), first), (segment(2), second)]
         );
         let pages = build_pages(&nodes);
         let records: Vec<Entry<'_>> = pages

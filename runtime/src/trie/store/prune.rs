@@ -1,45 +1,48 @@
 //! Pruning and rewinding, shared by both backends through [`Tables`]: releasing the nodes no
-//! retained version needs and reclaiming their space lazily, one *segment* at a time; and
-//! deleting everything versions after a given one wrote.
-//!
-//! A segment is every record of one `(version, namespace)`: the records one commit wrote for
-//! one trie, stored in the pages under that 40-byte prefix. The segments table holds, per
-//! segment, how many records its pages hold and how many of those are dead.
+//! retained version needs and reclaiming their space lazily, a segment bucket at a time (see
+//! `segment`); and deleting everything versions after a given one wrote.
 //!
 //! `prune(keep_from)` first *releases*: it moves each stale list of a commit at or before
-//! `keep_from` into per-segment dead lists (`segment ‖ stale_since` → the dead records' key
-//! suffixes) and adds to the segments' dead counts. Releasing reads no page: a stale entry
-//! carries its node's version, hence its segment. Then it *reclaims*: a segment whose dead
+//! `keep_from` into dead lists (`bucket prefix ‖ stale_since` → the dead records' key
+//! suffixes) and adds to the buckets' dead counts. Releasing reads no page: a stale entry
+//! carries its node's version, hence its segment. Then it *reclaims*: a bucket whose dead
 //! count reaches half of its records ([`Reclaim::Lazy`]) or has any dead record
-//! ([`Reclaim::Eager`]) is compacted: its pages are read, its dead records dropped, the
-//! survivors packed into full pages again and its dead lists deleted. Reclaiming lazily
-//! bounds the space dead records take to about as much as the live ones, and writes each
-//! surviving record again only when its segment has lost half of its records, instead of
-//! rewriting every page that holds one dead record (most of the store, when keys are random).
+//! ([`Reclaim::Eager`]) is due, and compacting it reads its pages, drops its dead records,
+//! packs the survivors into full pages again and deletes its dead lists. A lazy prune compacts
+//! at most a budget of records (four times what it released, and at least
+//! [`MIN_BUDGET`]); due buckets beyond it wait in the due table for the next prunes, so no
+//! prune pays for a whole large segment at once while the reclaiming keeps up with what dies.
+//! Lazily, dead records take at most about as much space as live ones (plus the due backlog),
+//! and a surviving record is written again only once as many records of its bucket died.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::page::{self, PREFIX};
+use super::segment::{Counts, Histogram, Segment};
 use super::{parse_stale, superseded_roots, version_of_root_key, PruneStats};
 use crate::trie::error::StoreError;
 use crate::trie::node::{push_varint, read_varint};
 
-/// When pruning rewrites a segment to drop its dead records.
+/// Records a lazy prune may compact however little it released.
+pub(crate) const MIN_BUDGET: u64 = 16_384;
+
+/// When pruning rewrites a segment bucket to drop its dead records.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reclaim {
-    /// Once at least half of the segment's records are dead: each surviving record is written
-    /// again only after as many records of its segment died, so the cost of reclaiming is
-    /// proportional to what dies, and dead records take at most about as much space as live
-    /// ones.
+    /// Once at least half of the bucket's records are dead, within a budget per prune: each
+    /// surviving record is written again only after as many records of its bucket died, so
+    /// the cost of reclaiming follows what dies, and dead records take about as much space
+    /// as live ones at most.
     #[default]
     Lazy,
-    /// As soon as the segment holds a dead record: the store keeps only what retained
-    /// versions need, at the price of rewriting most pages when dead records are spread out.
+    /// As soon as the bucket holds a dead record, without a budget: the store keeps only what
+    /// retained versions need, at the price of rewriting most pages when dead records are
+    /// spread out.
     Eager,
 }
 
 impl Reclaim {
-    fn due(self, counts: SegmentCounts) -> bool {
+    fn due(self, counts: Counts) -> bool {
         match self {
             Reclaim::Lazy => counts.dead > 0 && counts.dead.saturating_mul(2) >= counts.records,
             Reclaim::Eager => counts.dead > 0,
@@ -54,16 +57,20 @@ pub(crate) enum Table {
     Nodes,
     /// Stale lists: `stale_since ‖ namespace` → superseded nodes.
     Stale,
-    /// Dead lists: `segment ‖ stale_since` → key suffixes of released records.
+    /// Dead lists: `bucket prefix ‖ stale_since` → key suffixes of released records.
     Dead,
-    /// Segment counts: `segment` → `records (8, BE) ‖ dead (8, BE)`.
+    /// Segment counts: `segment` → [`Segment`].
     Segments,
+    /// Due buckets left for later prunes: `segment ‖ bucket (1 byte)` → nothing.
+    Due,
     /// Root records: `namespace ‖ version` → root.
     Roots,
 }
 
+/// A key-value pair read from a table.
+pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 /// Key-value pairs read from a table, in key order.
-pub(crate) type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+pub(crate) type Entries = Vec<Entry>;
 
 /// A backend's tables inside one atomic write.
 pub(crate) trait Tables {
@@ -77,53 +84,24 @@ pub(crate) trait Tables {
         start: &[u8],
         end: Option<&[u8]>,
     ) -> Result<Entries, StoreError>;
+    /// The entry with the greatest key below `key`.
+    fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError>;
 }
 
-/// How many records a segment's pages hold, and how many of those are dead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SegmentCounts {
-    pub(crate) records: u64,
-    pub(crate) dead: u64,
-}
-
-impl SegmentCounts {
-    pub(crate) fn encode(self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.records.to_be_bytes());
-        out[8..].copy_from_slice(&self.dead.to_be_bytes());
-        out
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let word = |range: std::ops::Range<usize>| {
-            bytes
-                .get(range)
-                .and_then(|b| b.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Database("malformed segment counts".into()))
-        };
-        if bytes.len() != 16 {
-            return Err(StoreError::Database("malformed segment counts".into()));
-        }
-        Ok(Self {
-            records: word(0..8)?,
-            dead: word(8..16)?,
-        })
-    }
-}
-
-/// Adds a commit's records to the counts of the segments they belong to: `written` lists
-/// `(segment, records)`.
+/// Adds a commit's records to the counts of the segments they belong to.
 pub(crate) fn count_written(
     tables: &mut impl Tables,
-    written: &[(Vec<u8>, u64)],
+    written: &[(Vec<u8>, Histogram)],
 ) -> Result<(), StoreError> {
-    for (segment, records) in written {
-        let mut counts = match tables.get(Table::Segments, segment)? {
-            Some(bytes) => SegmentCounts::decode(&bytes)?,
-            None => SegmentCounts::default(),
+    for (segment, histogram) in written {
+        let counts = match tables.get(Table::Segments, segment)? {
+            Some(bytes) => {
+                let mut counts = Segment::decode(&bytes)?;
+                counts.add(histogram);
+                counts
+            }
+            None => Segment::new(histogram),
         };
-        counts.records = counts.records.saturating_add(*records);
         tables.put(Table::Segments, segment, &counts.encode())?;
     }
     Ok(())
@@ -145,77 +123,137 @@ fn malformed(what: &str) -> StoreError {
     StoreError::Database(format!("malformed {what}"))
 }
 
-/// Releases every node no version `>= keep_from` needs, reclaims the segments `reclaim` says
-/// are due, and deletes the root records pruning makes unreachable.
+/// The segments a prune changes, loaded once each.
+#[derive(Default)]
+struct Loaded {
+    segments: BTreeMap<Vec<u8>, Segment>,
+}
+
+impl Loaded {
+    fn get<'a>(
+        &'a mut self,
+        tables: &mut impl Tables,
+        segment: &[u8],
+    ) -> Result<&'a mut Segment, StoreError> {
+        if !self.segments.contains_key(segment) {
+            let counts = match tables.get(Table::Segments, segment)? {
+                Some(bytes) => Segment::decode(&bytes)?,
+                // Written before segments were counted: count its records once.
+                None => Segment::new(&histogram_of_pages(tables, segment)?),
+            };
+            self.segments.insert(segment.to_vec(), counts);
+        }
+        self.segments
+            .get_mut(segment)
+            .ok_or_else(|| StoreError::Database("segment not loaded".into()))
+    }
+}
+
+/// Releases every node no version `>= keep_from` needs, reclaims the buckets `reclaim` says
+/// are due (within a budget when lazy), and deletes the root records pruning makes
+/// unreachable.
 pub(crate) fn prune(
     tables: &mut impl Tables,
     keep_from: u64,
     reclaim: Reclaim,
 ) -> Result<PruneStats, StoreError> {
     let mut stats = PruneStats::default();
+    let mut loaded = Loaded::default();
+    // Buckets that may be due: `(segment, bucket)`.
+    let mut candidates: BTreeSet<(Vec<u8>, usize)> = BTreeSet::new();
     let bound = keep_from.saturating_add(1).to_be_bytes();
-    let mut touched: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
     for (stale_key, list) in tables.range(Table::Stale, &[], Some(&bound))? {
         tables.delete(Table::Stale, &stale_key)?;
         let (since, namespace) = match stale_key.len() {
             40 => stale_key.split_at(8),
             _ => return Err(malformed("stale list key")),
         };
-        // This commit's dead records, per segment: `[LEB128 length][suffix]` each.
-        let mut dead: BTreeMap<Vec<u8>, (Vec<u8>, u64)> = BTreeMap::new();
+        // This commit's dead records per segment and bucket: `[LEB128 length][suffix]` each.
+        let mut dead: BTreeMap<(Vec<u8>, usize), (Vec<u8>, u64)> = BTreeMap::new();
         for entry in parse_stale(&list)? {
             // `parse_stale` guarantees at least 9 bytes per entry.
             let (version, suffix) = entry.split_at(8);
-            let mut segment = Vec::with_capacity(PREFIX);
-            segment.extend_from_slice(version);
-            segment.extend_from_slice(namespace);
-            let (bytes, count) = dead.entry(segment).or_default();
+            let segment = [version, namespace].concat();
+            let bucket = loaded.get(tables, &segment)?.bucket_of(suffix);
+            let (bytes, count) = dead.entry((segment, bucket)).or_default();
             push_varint(suffix.len() as u64, bytes);
             bytes.extend_from_slice(suffix);
             *count += 1;
         }
-        for (segment, (mut bytes, count)) in dead {
-            let mut key = segment.clone();
+        for ((segment, bucket), (mut bytes, count)) in dead {
+            let counts = loaded.get(tables, &segment)?;
+            let mut key = counts.bucket_prefix(&segment, bucket);
             key.extend_from_slice(since);
+            if let Some(c) = counts.buckets.get_mut(bucket) {
+                c.dead = c.dead.saturating_add(count);
+            }
             if let Some(mut existing) = tables.get(Table::Dead, &key)? {
                 existing.append(&mut bytes);
                 bytes = existing;
             }
             tables.put(Table::Dead, &key, &bytes)?;
-            *touched.entry(segment).or_default() += count;
             stats.released += count;
+            candidates.insert((segment, bucket));
+        }
+    }
+    // Buckets left due by earlier prunes; when eager, every bucket with dead records.
+    for (key, _) in tables.range(Table::Due, &[], None)? {
+        tables.delete(Table::Due, &key)?;
+        match key.split_last() {
+            Some((&bucket, segment)) if segment.len() == PREFIX => {
+                candidates.insert((segment.to_vec(), usize::from(bucket)));
+            }
+            _ => return Err(malformed("due bucket key")),
         }
     }
     if reclaim == Reclaim::Eager {
-        // Segments with records released by earlier, lazy prunes are due as well.
-        for (segment, counts) in tables.range(Table::Segments, &[], None)? {
-            if SegmentCounts::decode(&counts)?.dead > 0 {
-                touched.entry(segment).or_default();
+        for (segment, bytes) in tables.range(Table::Segments, &[], None)? {
+            let counts = Segment::decode(&bytes)?;
+            for (bucket, c) in counts.buckets.iter().enumerate() {
+                if c.dead > 0 {
+                    candidates.insert((segment.clone(), bucket));
+                }
             }
+            loaded.segments.entry(segment).or_insert(counts);
         }
     }
-    for (segment, released) in touched {
-        let mut counts = match tables.get(Table::Segments, &segment)? {
-            Some(bytes) => SegmentCounts::decode(&bytes)?,
-            // A segment written before segments were counted: count its records once.
-            None => SegmentCounts {
-                records: segment_records(tables, &segment)?,
-                dead: 0,
-            },
+    let budget = match reclaim {
+        Reclaim::Lazy => stats.released.saturating_mul(4).max(MIN_BUDGET),
+        Reclaim::Eager => u64::MAX,
+    };
+    let mut spent = 0u64;
+    for (segment, bucket) in candidates {
+        let counts = loaded.get(tables, &segment)?;
+        let Some(&c) = counts.buckets.get(bucket) else {
+            continue;
         };
-        counts.dead = counts.dead.saturating_add(released);
-        if reclaim.due(counts) {
-            let (removed, survivors) = compact(tables, &segment)?;
-            stats.nodes += removed;
-            counts = SegmentCounts {
-                records: survivors,
-                dead: 0,
-            };
+        if !reclaim.due(c) {
+            continue;
         }
-        if counts.records == 0 {
-            tables.delete(Table::Segments, &segment)?;
-        } else {
-            tables.put(Table::Segments, &segment, &counts.encode())?;
+        // The first due bucket is compacted whatever its size, so every bucket gets its turn.
+        if spent > 0 && spent.saturating_add(c.records) > budget {
+            // Left for a later prune, which finds it in the due table.
+            let mut key = segment.clone();
+            // At most 256 buckets, so the index fits a byte.
+            key.push(bucket as u8);
+            tables.put(Table::Due, &key, &[])?;
+            continue;
+        }
+        spent = spent.saturating_add(c.records);
+        let prefix = counts.bucket_prefix(&segment, bucket);
+        let bucketed = counts.buckets.len() > 1;
+        let removed = compact(tables, &segment, &prefix, bucketed)?;
+        stats.nodes += removed;
+        let counts = loaded.get(tables, &segment)?;
+        if let Some(c) = counts.buckets.get_mut(bucket) {
+            c.records = c.records.saturating_sub(removed);
+            c.dead = 0;
+        }
+    }
+    for (segment, counts) in loaded.segments {
+        match counts.is_empty() {
+            true => tables.delete(Table::Segments, &segment)?,
+            false => tables.put(Table::Segments, &segment, &counts.encode())?,
         }
     }
     let roots = tables.range(Table::Roots, &[], None)?;
@@ -227,7 +265,7 @@ pub(crate) fn prune(
 }
 
 /// Deletes everything the versions after `to_version` wrote: node pages, stale lists, dead
-/// lists and counts of their segments (all keyed by version first), and roots.
+/// lists, counts and due buckets of their segments (all keyed by version first), and roots.
 pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneStats, StoreError> {
     let mut stats = PruneStats::default();
     let Some(bound) = to_version.checked_add(1).map(u64::to_be_bytes) else {
@@ -241,7 +279,7 @@ pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneS
     for (key, _) in pages {
         tables.delete(Table::Nodes, &key)?;
     }
-    for table in [Table::Stale, Table::Dead, Table::Segments] {
+    for table in [Table::Stale, Table::Dead, Table::Segments, Table::Due] {
         for (key, _) in tables.range(table, &bound, None)? {
             tables.delete(table, &key)?;
         }
@@ -256,24 +294,29 @@ pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneS
     Ok(stats)
 }
 
-/// The pages of `segment`, as `(page key, page)` in key order.
-fn segment_pages(tables: &mut impl Tables, segment: &[u8]) -> Result<Entries, StoreError> {
-    tables.range(Table::Nodes, segment, prefix_end(segment).as_deref())
-}
-
-fn segment_records(tables: &mut impl Tables, segment: &[u8]) -> Result<u64, StoreError> {
-    let mut records = 0;
-    for (_, page) in segment_pages(tables, segment)? {
-        records += page::entries(&page)?.len() as u64;
+/// Records of `segment` per first byte of their key suffix, counted from its pages.
+fn histogram_of_pages(tables: &mut impl Tables, segment: &[u8]) -> Result<Histogram, StoreError> {
+    let mut histogram = [0u64; 256];
+    for (_, page) in tables.range(Table::Nodes, segment, prefix_end(segment).as_deref())? {
+        for (suffix, _) in page::entries(&page)? {
+            histogram[usize::from(suffix.first().copied().unwrap_or(0))] += 1;
+        }
     }
-    Ok(records)
+    Ok(histogram)
 }
 
-/// Rewrites `segment` without its dead records, packing the survivors into full pages, and
-/// deletes its dead lists. Returns how many records it removed and how many survive.
-fn compact(tables: &mut impl Tables, segment: &[u8]) -> Result<(u64, u64), StoreError> {
+/// Rewrites the pages holding the records under `prefix` (a bucket of `segment`, or all of
+/// it) without the dead ones its dead lists name, packing what survives into full pages, and
+/// deletes those dead lists. Returns how many records it removed.
+fn compact(
+    tables: &mut impl Tables,
+    segment: &[u8],
+    prefix: &[u8],
+    bucketed: bool,
+) -> Result<u64, StoreError> {
+    let end = prefix_end(prefix);
     let mut dead: Vec<Vec<u8>> = Vec::new();
-    for (key, list) in tables.range(Table::Dead, segment, prefix_end(segment).as_deref())? {
+    for (key, list) in tables.range(Table::Dead, prefix, end.as_deref())? {
         tables.delete(Table::Dead, &key)?;
         let mut rest: &[u8] = &list;
         while !rest.is_empty() {
@@ -285,7 +328,16 @@ fn compact(tables: &mut impl Tables, segment: &[u8]) -> Result<(u64, u64), Store
         }
     }
     dead.sort_unstable();
-    let pages = segment_pages(tables, segment)?;
+    let mut pages = Vec::new();
+    if bucketed {
+        // The page before the bucket's first key may end with records of the bucket.
+        if let Some((key, page)) = tables.before(Table::Nodes, prefix)? {
+            if key.get(..PREFIX) == Some(segment) {
+                pages.push((key, page));
+            }
+        }
+    }
+    pages.extend(tables.range(Table::Nodes, prefix, end.as_deref())?);
     let mut survivors = Vec::new();
     let mut removed = 0;
     for (key, page) in &pages {
@@ -300,7 +352,7 @@ fn compact(tables: &mut impl Tables, segment: &[u8]) -> Result<(u64, u64), Store
     for (key, page) in page::pack(segment, &survivors) {
         tables.put(Table::Nodes, &key, &page)?;
     }
-    Ok((removed, survivors.len() as u64))
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -316,23 +368,93 @@ mod tests {
     }
 
     #[test]
-    fn segment_counts_roundtrip_and_reject_bad_lengths() {
-        let counts = SegmentCounts {
-            records: 7,
-            dead: 3,
-        };
-        assert_eq!(SegmentCounts::decode(&counts.encode()).unwrap(), counts);
-        assert!(SegmentCounts::decode(&[0; 15]).is_err());
-    }
-
-    #[test]
     fn lazy_reclaim_waits_for_half_of_the_records() {
-        let due = |records, dead| SegmentCounts { records, dead };
+        let due = |records, dead| Counts { records, dead };
         assert!(!Reclaim::Lazy.due(due(10, 4)));
         assert!(Reclaim::Lazy.due(due(10, 5)));
         assert!(Reclaim::Lazy.due(due(1, 1)));
         assert!(!Reclaim::Lazy.due(due(0, 0)));
         assert!(Reclaim::Eager.due(due(10, 1)));
         assert!(!Reclaim::Eager.due(due(10, 0)));
+    }
+
+    /// A segment of 80,000 records (so 256 buckets), 45% then 15% of them released: the first
+    /// prune deletes nothing (no bucket half dead), the second compacts only as many buckets as
+    /// its budget allows and leaves the others due, later prunes finish them; in the end
+    /// exactly the dead records are gone and the live ones read back.
+    #[test]
+    fn large_segments_are_reclaimed_a_bucket_at_a_time_within_a_budget() {
+        use crate::trie::store::memory::MemoryStore;
+        use crate::trie::store::{NodeKey, NodeStore, StaleEntry, StaleNodes, WriteBatch};
+
+        const N: u32 = 80_000;
+        let namespace = [3u8; 32];
+        // Spread over every first byte: multiplying by an odd constant permutes u32s.
+        let path = |i: u32| -> Vec<u8> {
+            let x = i.wrapping_mul(0x9e37_79b1).to_be_bytes();
+            x.iter().flat_map(|b| [b >> 4, b & 15]).collect()
+        };
+        let key = |i: u32| NodeKey {
+            namespace,
+            version: 1,
+            path: path(i),
+        };
+        let store = MemoryStore::new();
+        let nodes = (0..N).map(|i| (key(i), i.to_be_bytes().to_vec())).collect();
+        store
+            .write(&WriteBatch {
+                nodes,
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let released = |since, dead: &dyn Fn(u32) -> bool| {
+            let mut nodes = StaleNodes::default();
+            for i in (0..N).filter(|&i| dead(i)) {
+                nodes.push(1, &path(i));
+            }
+            WriteBatch {
+                stale: vec![StaleEntry {
+                    since,
+                    namespace,
+                    nodes,
+                }],
+                ..WriteBatch::default()
+            }
+        };
+        store.write(&released(2, &|i| i % 20 < 9)).unwrap();
+        store
+            .write(&released(3, &|i| (9..12).contains(&(i % 20))))
+            .unwrap();
+        let first = store.prune(2, Reclaim::Lazy).unwrap();
+        assert_eq!((first.released, first.nodes), (36_000, 0));
+        let second = store.prune(3, Reclaim::Lazy).unwrap();
+        assert_eq!(second.released, 12_000);
+        // At most the budget (4 x 12,000 records) is compacted, 60% of it dead.
+        assert!(
+            second.nodes > 0 && second.nodes <= 48_000 * 6 / 10,
+            "{second:?}"
+        );
+        let mut removed = second.nodes;
+        let mut prunes = 1;
+        loop {
+            let stats = store.prune(3, Reclaim::Lazy).unwrap();
+            assert_eq!(stats.released, 0);
+            assert!(stats.nodes <= MIN_BUDGET, "{stats:?}");
+            if stats.nodes == 0 {
+                break;
+            }
+            removed += stats.nodes;
+            prunes += 1;
+        }
+        assert!(prunes >= 3, "{prunes} prunes");
+        assert_eq!(removed, 48_000);
+        assert_eq!(store.node_count().unwrap(), 32_000);
+        for i in (0..N).step_by(7) {
+            let record = store.node(&key(i)).unwrap();
+            match i % 20 < 12 {
+                true => assert_eq!(record, None, "record {i}"),
+                false => assert_eq!(record, Some(i.to_be_bytes().to_vec()), "record {i}"),
+            }
+        }
     }
 }

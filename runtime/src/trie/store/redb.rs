@@ -2,9 +2,9 @@
 //! - `trie_nodes`: key of a page's first record ([`NodeKey::encode`]: `version ‖ namespace ‖
 //!   path`) → a page of records (child versions ‖ RLP), see `store::page`;
 //! - `trie_stale`: `stale_since ‖ namespace` → list of node keys that commit superseded;
-//! - `trie_dead`: `version ‖ namespace ‖ stale_since` → key suffixes of released records of
-//!   that segment, and `trie_segments`: `version ‖ namespace` → its record and dead counts
-//!   (see `store::prune`);
+//! - `trie_dead`: `version ‖ namespace [‖ bucket] ‖ stale_since` → key suffixes of released
+//!   records, `trie_segments`: `version ‖ namespace` → record and dead counts per bucket, and
+//!   `trie_due`: buckets left for later prunes (see `store::prune`, `store::segment`);
 //! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version;
 //! - `code`: keccak-256 hash → contract code.
 //!
@@ -17,7 +17,7 @@ use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 
-use super::prune::{self, Entries, Reclaim, Table, Tables};
+use super::prune::{self, Entries, Entry, Reclaim, Table, Tables};
 use super::{
     page, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
     WriteBatch,
@@ -30,6 +30,7 @@ const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_stale");
 const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
 const DEAD: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_dead");
 const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_segments");
+const DUE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_due");
 const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -66,6 +67,7 @@ impl RedbStore {
         txn.open_table(ROOTS).map_err(db_err)?;
         txn.open_table(DEAD).map_err(db_err)?;
         txn.open_table(SEGMENTS).map_err(db_err)?;
+        txn.open_table(DUE).map_err(db_err)?;
         txn.open_table(CODE).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
@@ -117,7 +119,7 @@ impl RedbStore {
                 layout.fill(span, value.as_mut());
             }
             drop(nodes);
-            prune::count_written(&mut RedbTables::open(txn)?, &layout.segment_counts())?;
+            prune::count_written(&mut RedbTables::open(txn)?, &layout.segment_histograms())?;
         }
         {
             let mut stale = txn.open_table(STALE).map_err(db_err)?;
@@ -171,6 +173,7 @@ struct RedbTables<'txn> {
     stale: redb::Table<'txn, &'static [u8], &'static [u8]>,
     dead: redb::Table<'txn, &'static [u8], &'static [u8]>,
     segments: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    due: redb::Table<'txn, &'static [u8], &'static [u8]>,
     roots: redb::Table<'txn, &'static [u8], &'static [u8]>,
 }
 
@@ -181,6 +184,7 @@ impl<'txn> RedbTables<'txn> {
             stale: txn.open_table(STALE).map_err(db_err)?,
             dead: txn.open_table(DEAD).map_err(db_err)?,
             segments: txn.open_table(SEGMENTS).map_err(db_err)?,
+            due: txn.open_table(DUE).map_err(db_err)?,
             roots: txn.open_table(ROOTS).map_err(db_err)?,
         })
     }
@@ -191,6 +195,7 @@ impl<'txn> RedbTables<'txn> {
             Table::Stale => &mut self.stale,
             Table::Dead => &mut self.dead,
             Table::Segments => &mut self.segments,
+            Table::Due => &mut self.due,
             Table::Roots => &mut self.roots,
         }
     }
@@ -230,6 +235,17 @@ impl Tables for RedbTables<'_> {
                 Ok((k.value().to_vec(), v.value().to_vec()))
             })
             .collect()
+    }
+
+    fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError> {
+        let mut range = self.table(table).range(..key).map_err(db_err)?;
+        match range.next_back() {
+            Some(entry) => {
+                let (k, v) = entry.map_err(db_err)?;
+                Ok(Some((k.value().to_vec(), v.value().to_vec())))
+            }
+            None => Ok(None),
+        }
     }
 }
 
