@@ -336,6 +336,14 @@ fn check_rewind(store: impl NodeStore + Clone, seed: u64) {
         replaced.push((version, trie.commit(version).unwrap(), model.clone()));
     }
     store.prune(4, Reclaim::Lazy).unwrap();
+    // Below the pruning point a rewind is refused, and changes nothing.
+    assert!(matches!(
+        store.rewind(3),
+        Err(StoreError::RewindPastPrune {
+            to_version: 3,
+            kept_from: 4
+        })
+    ));
     for (version, root, snapshot) in &replaced {
         let mut t = Trie::open(store.clone(), NS, *version).unwrap();
         assert_eq!(t.root(), *root, "version {version}");
@@ -349,9 +357,15 @@ fn check_rewind(store: impl NodeStore + Clone, seed: u64) {
 
 #[test]
 fn rewind_forgets_later_versions_memory() {
+    check_rewind(MemoryStore::new(), 21);
+    // Rewinding an unpruned store to before everything empties it.
     let store = MemoryStore::new();
-    check_rewind(store.clone(), 21);
-    // Rewinding to before everything empties the node store.
+    let mut trie = Trie::new_in(store.clone(), NS);
+    for version in 1..=3u64 {
+        trie.insert(&version.to_be_bytes(), &[7; 40]).unwrap();
+        trie.commit(version).unwrap();
+    }
+    assert!(store.node_count().unwrap() > 0);
     store.rewind(0).unwrap();
     assert_eq!(store.node_count().unwrap(), 0);
     assert_eq!(store.root_at(&NS, u64::MAX).unwrap(), None);

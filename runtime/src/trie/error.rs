@@ -11,6 +11,14 @@ pub enum StoreError {
     /// A write was refused (used by tests to inject failures, and by stores that are read-only).
     #[error("write refused: {0}")]
     WriteRefused(String),
+    /// A rewind to a version that pruning no longer keeps whole.
+    #[error("cannot rewind to version {to_version}: versions before {kept_from} were pruned")]
+    RewindPastPrune {
+        /// The version asked for.
+        to_version: u64,
+        /// The oldest version pruning keeps.
+        kept_from: u64,
+    },
 }
 
 /// An error while reading or changing a trie.

@@ -24,6 +24,7 @@ struct Inner {
     dead: Map,
     segments: Map,
     due: Map,
+    meta: Map,
     roots: Map,
     code: BTreeMap<Hash, Vec<u8>>,
 }
@@ -36,6 +37,7 @@ impl Inner {
             Table::Dead => &mut self.dead,
             Table::Segments => &mut self.segments,
             Table::Due => &mut self.due,
+            Table::Meta => &mut self.meta,
             Table::Roots => &mut self.roots,
         }
     }

@@ -317,7 +317,8 @@ pub trait NodeStore {
     /// Deletes everything the versions after `to_version` wrote (their node records,
     /// stale-index entries and roots), atomically: the store then reads exactly as it did right
     /// after `to_version` was committed, and later version numbers can be committed again.
-    /// Code is content-addressed and stays. Versions pruned away before stay unreadable.
+    /// Code is content-addressed and stays. A version below the pruning point (the greatest
+    /// `keep_from` pruned to) is refused with [`StoreError::RewindPastPrune`].
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError>;
 }
 

@@ -26,6 +26,20 @@ use crate::trie::node::{push_varint, read_varint};
 /// Records a lazy prune may compact however little it released.
 pub(crate) const MIN_BUDGET: u64 = 16_384;
 
+/// Key of the pruning point in [`Table::Meta`].
+const KEPT_FROM: &[u8] = b"kept_from";
+
+/// The oldest version the store keeps whole: the greatest `keep_from` pruned to (0 if none).
+fn kept_from(tables: &mut impl Tables) -> Result<u64, StoreError> {
+    match tables.get(Table::Meta, KEPT_FROM)? {
+        None => Ok(0),
+        Some(bytes) => bytes
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| malformed("pruning point")),
+    }
+}
+
 /// When pruning rewrites a segment bucket to drop its dead records.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reclaim {
@@ -63,6 +77,8 @@ pub(crate) enum Table {
     Segments,
     /// Due buckets left for later prunes: `segment ‖ bucket (1 byte)` → nothing.
     Due,
+    /// The store's pruning point: [`KEPT_FROM`] → the greatest `keep_from` pruned to (8, BE).
+    Meta,
     /// Root records: `namespace ‖ version` → root.
     Roots,
 }
@@ -261,12 +277,23 @@ pub(crate) fn prune(
         tables.delete(Table::Roots, &key)?;
         stats.roots += 1;
     }
+    if keep_from > kept_from(tables)? {
+        tables.put(Table::Meta, KEPT_FROM, &keep_from.to_be_bytes())?;
+    }
     Ok(stats)
 }
 
 /// Deletes everything the versions after `to_version` wrote: node pages, stale lists, dead
 /// lists, counts and due buckets of their segments (all keyed by version first), and roots.
+/// Refused below the pruning point: the nodes such a version needs may be released or gone.
 pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneStats, StoreError> {
+    let kept_from = kept_from(tables)?;
+    if to_version < kept_from {
+        return Err(StoreError::RewindPastPrune {
+            to_version,
+            kept_from,
+        });
+    }
     let mut stats = PruneStats::default();
     let Some(bound) = to_version.checked_add(1).map(u64::to_be_bytes) else {
         return Ok(stats);

@@ -5,6 +5,7 @@
 //! - `trie_dead`: `version ‖ namespace [‖ bucket] ‖ stale_since` → key suffixes of released
 //!   records, `trie_segments`: `version ‖ namespace` → record and dead counts per bucket, and
 //!   `trie_due`: buckets left for later prunes (see `store::prune`, `store::segment`);
+//! - `trie_meta`: the pruning point (the greatest `keep_from` pruned to);
 //! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version;
 //! - `code`: keccak-256 hash → contract code.
 //!
@@ -31,6 +32,7 @@ const ROOTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_roots");
 const DEAD: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_dead");
 const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_segments");
 const DUE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_due");
+const META: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_meta");
 const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -68,6 +70,7 @@ impl RedbStore {
         txn.open_table(DEAD).map_err(db_err)?;
         txn.open_table(SEGMENTS).map_err(db_err)?;
         txn.open_table(DUE).map_err(db_err)?;
+        txn.open_table(META).map_err(db_err)?;
         txn.open_table(CODE).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
@@ -174,6 +177,7 @@ struct RedbTables<'txn> {
     dead: redb::Table<'txn, &'static [u8], &'static [u8]>,
     segments: redb::Table<'txn, &'static [u8], &'static [u8]>,
     due: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    meta: redb::Table<'txn, &'static [u8], &'static [u8]>,
     roots: redb::Table<'txn, &'static [u8], &'static [u8]>,
 }
 
@@ -185,6 +189,7 @@ impl<'txn> RedbTables<'txn> {
             dead: txn.open_table(DEAD).map_err(db_err)?,
             segments: txn.open_table(SEGMENTS).map_err(db_err)?,
             due: txn.open_table(DUE).map_err(db_err)?,
+            meta: txn.open_table(META).map_err(db_err)?,
             roots: txn.open_table(ROOTS).map_err(db_err)?,
         })
     }
@@ -196,6 +201,7 @@ impl<'txn> RedbTables<'txn> {
             Table::Dead => &mut self.dead,
             Table::Segments => &mut self.segments,
             Table::Due => &mut self.due,
+            Table::Meta => &mut self.meta,
             Table::Roots => &mut self.roots,
         }
     }
