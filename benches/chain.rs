@@ -3,11 +3,13 @@
 //! recovers their senders (on every core), pools them, builds and executes a block, computes
 //! the state root and commits the block durably to redb; once one block after another, and
 //! once pipelined as the node runs (the next batch's senders recovered while the chain mines
-//! the current one). Run with `cargo bench --bench chain`.
+//! the current one), and pipelined on a chain that keeps only its last 16 states (pruning in
+//! each block's write). Run with `cargo bench --bench chain`.
 
+use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use k256::ecdsa::SigningKey;
 use tally::chain::genesis::{Genesis, GenesisAccount};
 use tally::chain::sequencer::{Chain, ChainConfig, MiningMode};
@@ -48,7 +50,9 @@ fn call(selector: &str, to: H160, amount: u64) -> Vec<u8> {
 }
 
 impl Setup {
-    fn new() -> Self {
+    /// A chain with the token deployed and minted to every sender, keeping the states of its
+    /// last `state_history` blocks (all if `None`).
+    fn new(state_history: Option<NonZeroU64>) -> Self {
         let keys: Vec<SigningKey> = (0..=SENDERS)
             .map(|i| {
                 SigningKey::from_slice(&keccak256(&(i as u64).to_be_bytes())).expect("valid key")
@@ -63,12 +67,17 @@ impl Setup {
             };
             genesis.accounts.insert(*a, account);
         }
-        let dir =
-            TempDir(std::env::temp_dir().join(format!("tally-bench-chain-{}", std::process::id())));
+        let name = format!(
+            "tally-bench-chain-{}-{}",
+            std::process::id(),
+            state_history.map_or(0, NonZeroU64::get)
+        );
+        let dir = TempDir(std::env::temp_dir().join(name));
         let _ = std::fs::remove_dir_all(&dir.0);
         let store = ChainStore::open(&dir.0).expect("data directory");
         let config = ChainConfig {
             mining: MiningMode::Manual,
+            state_history,
             ..ChainConfig::default()
         };
         let chain = Chain::open(store, &genesis, config).expect("chain");
@@ -138,8 +147,42 @@ impl Setup {
     }
 }
 
+/// Blocks of 1,000 transfers as the node mines them: senders are recovered (on every core)
+/// for the next batch while the chain pools, executes and commits the current one.
+fn pipelined(b: &mut Bencher<'_>, setup: &mut Setup, threads: usize) {
+    b.iter_custom(|iters| {
+        // Signing is the wallet's work: not timed. One batch more than measured: the pipeline
+        // fills on it, and the clock starts when its block is committed, with the next batch's
+        // recovery already under way, as in a node that has been running.
+        let batches: Vec<Vec<Vec<u8>>> = (0..=iters).map(|_| setup.transfers()).collect();
+        let chain = &mut setup.chain;
+        let mut start = Instant::now();
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for raw in &batches {
+                    if send.send(recover_senders_parallel(raw, threads)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (i, decoded) in receive.into_iter().enumerate() {
+                for tx in decoded {
+                    chain.submit(tx.expect("valid")).expect("accepted");
+                }
+                let block = chain.mine().expect("block");
+                assert_eq!(block.transactions.len(), SENDERS);
+                if i == 0 {
+                    start = Instant::now();
+                }
+            }
+        });
+        start.elapsed()
+    })
+}
+
 fn end_to_end(c: &mut Criterion) {
-    let mut setup = Setup::new();
+    let mut setup = Setup::new(None);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut group = c.benchmark_group("chain");
     group.throughput(Throughput::Elements(SENDERS as u64));
@@ -174,38 +217,14 @@ fn end_to_end(c: &mut Criterion) {
         })
     });
     group.bench_function("signed_token_transfers_x1000/pipelined", |b| {
-        b.iter_custom(|iters| {
-            // Signing is the wallet's work: not timed. One batch more than measured: the
-            // pipeline fills on it, and the clock starts when its block is committed, with the
-            // next batch's recovery already under way, as in a node that has been running.
-            let batches: Vec<Vec<Vec<u8>>> = (0..=iters).map(|_| setup.transfers()).collect();
-            let chain = &mut setup.chain;
-            let mut start = Instant::now();
-            // As the node runs: senders are recovered (on every core) for the next batch while
-            // the chain pools, executes and commits the current one.
-            std::thread::scope(|scope| {
-                let (send, receive) = std::sync::mpsc::sync_channel(1);
-                scope.spawn(move || {
-                    for raw in &batches {
-                        if send.send(recover_senders_parallel(raw, threads)).is_err() {
-                            break;
-                        }
-                    }
-                });
-                for (i, decoded) in receive.into_iter().enumerate() {
-                    for tx in decoded {
-                        chain.submit(tx.expect("valid")).expect("accepted");
-                    }
-                    let block = chain.mine().expect("block");
-                    assert_eq!(block.transactions.len(), SENDERS);
-                    if i == 0 {
-                        start = Instant::now();
-                    }
-                }
-            });
-            start.elapsed()
-        })
+        pipelined(b, &mut setup, threads)
     });
+    drop(setup);
+    let mut pruned = Setup::new(NonZeroU64::new(16));
+    group.bench_function(
+        "signed_token_transfers_x1000/pipelined_keeping_16_states",
+        |b| pipelined(b, &mut pruned, threads),
+    );
     group.finish();
 }
 
