@@ -235,6 +235,11 @@ fn versions_must_increase_and_prepared_commits_are_invalidated_by_changes() {
             last: 5
         })
     ));
+    // The largest version marks "none" in the node tree: not a commit version.
+    assert!(matches!(
+        trie.commit(u64::MAX),
+        Err(TrieError::VersionOutOfRange(u64::MAX))
+    ));
     let prepared = trie.prepare_commit(6).unwrap();
     trie.insert(b"k2", b"v2").unwrap();
     assert!(matches!(

@@ -5,7 +5,7 @@
 use super::codec::{Hash, NodeRef};
 use super::error::{path_hex, TrieError};
 use super::nibbles::common_prefix_len;
-use super::node::{decode_record, Branch, LeafPath, Node, Slot};
+use super::node::{decode_record, Branch, LeafPath, Node, Slot, SlotVersion};
 use super::store::{Namespace, NodeKey, NodeStore, StaleNodes};
 
 /// Context for operations that may load nodes and supersede stored ones.
@@ -20,7 +20,7 @@ pub(crate) struct Ctx<'a, S> {
 impl<S: NodeStore> Ctx<'_, S> {
     /// Marks a child as changed: drops its cached reference and, if it was stored on its own,
     /// records its old key as superseded.
-    fn touch(&mut self, cache: &mut Option<NodeRef>, version: &mut Option<u64>, path: &[u8]) {
+    fn touch(&mut self, cache: &mut Option<NodeRef>, version: &mut SlotVersion, path: &[u8]) {
         *cache = None;
         let stored = match (version.take(), self.confirmed) {
             (Some(v), Some(c)) if v <= c => v,
@@ -33,7 +33,7 @@ impl<S: NodeStore> Ctx<'_, S> {
     fn resolve(&self, slot: &mut Slot, path: &[u8]) -> Result<(), TrieError> {
         if slot.node.is_none() {
             if let Some(hash) = slot.cache.and_then(|r| r.as_hash().copied()) {
-                let version = slot.version.unwrap_or_default();
+                let version = slot.version.get().unwrap_or_default();
                 slot.node = Some(load_node(self.store, self.namespace, version, path, &hash)?);
             }
         }

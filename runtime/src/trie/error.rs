@@ -53,6 +53,9 @@ pub enum TrieError {
         /// The last version this trie committed or was opened at.
         last: u64,
     },
+    /// `u64::MAX` is not a version a trie commits (it marks "none" in the node tree).
+    #[error("commit version {0} is out of range: the largest is 2^64 - 2")]
+    VersionOutOfRange(u64),
     /// The trie changed between `prepare_commit` and `finish_commit`.
     #[error("the trie changed after the commit was prepared")]
     CommitInvalidated,

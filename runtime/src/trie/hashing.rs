@@ -13,7 +13,7 @@
 //! by that walk.
 
 use super::codec::{encode_branch, encode_extension, encode_leaf, NodeRef, EMPTY_ROOT};
-use super::node::{encode_record, Node, Prepared, Slot};
+use super::node::{encode_record, Node, Prepared, Slot, SlotVersion};
 use super::store::{Namespace, NodeKey};
 
 /// New nodes' records as `(nibble path, record)`.
@@ -81,7 +81,7 @@ impl Hasher {
             match &mut self.gather {
                 Some(gather) => {
                     gather.records.push((gather.path.clone(), record));
-                    slot.version = Some(gather.version);
+                    slot.version = SlotVersion::new(Some(gather.version));
                     Prepared::default()
                 }
                 None => Prepared { record, pending },
@@ -301,7 +301,7 @@ impl Collect<'_> {
             },
             record,
         ));
-        slot.version = Some(self.version);
+        slot.version = SlotVersion::new(Some(self.version));
     }
 }
 

@@ -123,7 +123,7 @@ impl<S: NodeStore> TrieIter<'_, S> {
     /// Loads a stub and pushes it; yields only an error.
     fn load(&mut self, path: Vec<u8>, stub: &Slot) -> Option<TrieEntry> {
         let hash = stub.cache.and_then(|r| r.as_hash().copied())?;
-        let version = stub.version.unwrap_or_default();
+        let version = stub.version.get().unwrap_or_default();
         match load_node(
             self.trie.store(),
             self.trie.namespace(),

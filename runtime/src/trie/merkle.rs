@@ -135,7 +135,7 @@ impl<S: NodeStore> Trie<S> {
             (Some(node), _) => node,
             (None, None) => return Ok(None),
             (None, Some(hash)) => {
-                let version = slot.version.unwrap_or_default();
+                let version = slot.version.get().unwrap_or_default();
                 loaded = load_node(&self.store, &self.namespace, version, path, &hash)?;
                 &loaded
             }
@@ -237,6 +237,9 @@ impl<S: NodeStore> Trie<S> {
     /// other tries' batches) atomically, then call [`Trie::finish_commit`]. If the write fails,
     /// drop this trie and reopen it from the store.
     pub fn prepare_commit(&mut self, version: u64) -> Result<TrieCommit, TrieError> {
+        if version == u64::MAX {
+            return Err(TrieError::VersionOutOfRange(version));
+        }
         if let Some(last) = self.version {
             if version <= last {
                 return Err(TrieError::VersionNotIncreasing {
@@ -262,7 +265,7 @@ impl<S: NodeStore> Trie<S> {
                     (key, record)
                 })
                 .collect();
-            self.root.version
+            self.root.version.get()
         } else {
             let mut ctx = Collect {
                 namespace: &self.namespace,
@@ -272,7 +275,7 @@ impl<S: NodeStore> Trie<S> {
                 out: &mut batch.nodes,
             };
             ctx.collect(&mut self.root, &mut Vec::new(), true);
-            self.root.version
+            self.root.version.get()
         };
         if !self.stale.is_empty() {
             batch.stale.push(StaleEntry {

@@ -69,7 +69,37 @@ pub(crate) struct Slot {
     pub(crate) cache: Option<NodeRef>,
     /// The version the child was (or, during a prepared commit, is being) written at. It only
     /// counts as stored once that version is confirmed (see [`Slot::stored_at`]).
-    pub(crate) version: Option<u64>,
+    pub(crate) version: SlotVersion,
+}
+
+/// A slot's version in 8 bytes instead of `Option<u64>`'s 16, so that a slot takes 64 bytes and
+/// a branch's sixteen slots 16 cache lines instead of 18 (hashing reads all of them).
+/// `u64::MAX` means none: it is not a version a trie commits (see
+/// [`TrieError::VersionOutOfRange`](super::TrieError::VersionOutOfRange)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotVersion(u64);
+
+impl SlotVersion {
+    pub(crate) const NONE: Self = Self(u64::MAX);
+
+    pub(crate) fn new(version: Option<u64>) -> Self {
+        Self(version.unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn get(self) -> Option<u64> {
+        (self.0 != u64::MAX).then_some(self.0)
+    }
+
+    /// The version, leaving none behind.
+    pub(crate) fn take(&mut self) -> Option<u64> {
+        std::mem::replace(self, Self::NONE).get()
+    }
+}
+
+impl Default for SlotVersion {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 impl Slot {
@@ -78,7 +108,7 @@ impl Slot {
         Self {
             node: Some(node),
             cache: None,
-            version: None,
+            version: SlotVersion::NONE,
         }
     }
 
@@ -87,7 +117,7 @@ impl Slot {
         Self {
             node: None,
             cache: Some(NodeRef::hash(hash)),
-            version: Some(version),
+            version: SlotVersion::new(Some(version)),
         }
     }
 
@@ -98,7 +128,7 @@ impl Slot {
     /// The version this child is durably stored at, given the trie's last confirmed version.
     /// Versions above it belong to a prepared commit that was not finished.
     pub(crate) fn stored_at(&self, confirmed: Option<u64>) -> Option<u64> {
-        match (self.version, confirmed) {
+        match (self.version.get(), confirmed) {
             (Some(v), Some(c)) if v <= c => Some(v),
             _ => None,
         }
@@ -180,7 +210,7 @@ impl Node {
                     ChildRef::Inline(bytes) => Ok(Slot {
                         node: Some(Node::from_rlp(bytes, versions)?),
                         cache: Some(NodeRef::of_encoding(bytes)),
-                        version: None,
+                        version: SlotVersion::NONE,
                     }),
                 }
             };
@@ -284,6 +314,16 @@ pub(crate) fn decode_record(record: &[u8], version: u64) -> Result<(Vec<u64>, &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_is_one_cache_line_and_its_version_roundtrips() {
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
+        for v in [None, Some(0), Some(7), Some(u64::MAX - 1)] {
+            assert_eq!(SlotVersion::new(v).get(), v);
+        }
+        let mut version = SlotVersion::new(Some(3));
+        assert_eq!((version.take(), version.get()), (Some(3), None));
+    }
 
     #[test]
     fn varints_roundtrip_at_their_length_boundaries() {

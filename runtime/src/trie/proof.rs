@@ -40,7 +40,7 @@ impl<S: NodeStore> Trie<S> {
             (Some(node), _) => node,
             (None, None) => return Ok(()),
             (None, Some(hash)) => {
-                let version = slot.version.unwrap_or_default();
+                let version = slot.version.get().unwrap_or_default();
                 loaded = load_node(self.store(), self.namespace(), version, path, &hash)?;
                 &loaded
             }
