@@ -193,16 +193,27 @@ impl StaleNodes {
 }
 
 /// The entries (`version ‖ packed path ‖ odd`) of a stale list.
-pub(crate) fn parse_stale(mut list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+pub(crate) fn parse_stale(list: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    parse_items(list, 9, "stale list")
+}
+
+/// The items of a list of `[LEB128 length][item]`, each at least `min_len` bytes long (`what`
+/// names the list in the error).
+pub(crate) fn parse_items<'a>(
+    mut list: &'a [u8],
+    min_len: usize,
+    what: &str,
+) -> Result<Vec<&'a [u8]>, StoreError> {
+    let bad = || StoreError::Database(format!("malformed {what}"));
     let mut out = Vec::new();
     while !list.is_empty() {
-        let len = read_varint(&mut list).map_err(|_| bad_stale())?;
-        let len = usize::try_from(len).map_err(|_| bad_stale())?;
-        if len > list.len() || len < 9 {
-            return Err(bad_stale());
+        let len = read_varint(&mut list).map_err(|_| bad())?;
+        let len = usize::try_from(len).map_err(|_| bad())?;
+        if len > list.len() || len < min_len {
+            return Err(bad());
         }
-        let (entry, rest) = list.split_at(len);
-        out.push(entry);
+        let (item, rest) = list.split_at(len);
+        out.push(item);
         list = rest;
     }
     Ok(out)

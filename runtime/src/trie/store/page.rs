@@ -291,7 +291,7 @@ pub(crate) fn pack(segment: &[u8], records: &[Entry<'_>]) -> Vec<(Vec<u8>, Vec<u
             _ => {
                 let mut key = segment.to_vec();
                 key.extend_from_slice(suffix);
-                let mut page = Vec::with_capacity(PAGE_BYTES.min(size.max(1024)));
+                let mut page = Vec::with_capacity(PAGE_BYTES);
                 push_entry(&mut page, suffix, record);
                 pages.push((key, page));
             }

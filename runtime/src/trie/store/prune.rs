@@ -15,13 +15,13 @@
 //! Lazily, dead records take at most about as much space as live ones (plus the due backlog),
 //! and a surviving record is written again only once as many records of its bucket died.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 
 use super::page::{self, PREFIX};
 use super::segment::{Counts, Histogram, Segment};
-use super::{parse_stale, superseded_roots, version_of_root_key, PruneStats};
+use super::{parse_items, parse_stale, superseded_roots, version_of_root_key, PruneStats};
 use crate::trie::error::StoreError;
-use crate::trie::node::{push_varint, read_varint};
+use crate::trie::node::push_varint;
 
 /// Records a lazy prune may compact however little it released.
 pub(crate) const MIN_BUDGET: u64 = 16_384;
@@ -151,17 +151,16 @@ impl Loaded {
         tables: &mut impl Tables,
         segment: &[u8],
     ) -> Result<&'a mut Segment, StoreError> {
-        if !self.segments.contains_key(segment) {
-            let counts = match tables.get(Table::Segments, segment)? {
-                Some(bytes) => Segment::decode(&bytes)?,
-                // Written before segments were counted: count its records once.
-                None => Segment::new(&histogram_of_pages(tables, segment)?),
-            };
-            self.segments.insert(segment.to_vec(), counts);
-        }
-        self.segments
-            .get_mut(segment)
-            .ok_or_else(|| StoreError::Database("segment not loaded".into()))
+        Ok(match self.segments.entry(segment.to_vec()) {
+            btree_map::Entry::Occupied(loaded) => loaded.into_mut(),
+            btree_map::Entry::Vacant(slot) => {
+                slot.insert(match tables.get(Table::Segments, segment)? {
+                    Some(bytes) => Segment::decode(&bytes)?,
+                    // Written before segments were counted: count its records once.
+                    None => Segment::new(&histogram_of_pages(tables, segment)?),
+                })
+            }
+        })
     }
 }
 
@@ -184,32 +183,38 @@ pub(crate) fn prune(
             40 => stale_key.split_at(8),
             _ => return Err(malformed("stale list key")),
         };
-        // This commit's dead records per segment and bucket: `[LEB128 length][suffix]` each.
-        let mut dead: BTreeMap<(Vec<u8>, usize), (Vec<u8>, u64)> = BTreeMap::new();
+        // This commit's dead records by the version that wrote them, i.e. by segment.
+        let mut by_version: BTreeMap<&[u8], Vec<&[u8]>> = BTreeMap::new();
         for entry in parse_stale(&list)? {
             // `parse_stale` guarantees at least 9 bytes per entry.
             let (version, suffix) = entry.split_at(8);
-            let segment = [version, namespace].concat();
-            let bucket = loaded.get(tables, &segment)?.bucket_of(suffix);
-            let (bytes, count) = dead.entry((segment, bucket)).or_default();
-            push_varint(suffix.len() as u64, bytes);
-            bytes.extend_from_slice(suffix);
-            *count += 1;
+            by_version.entry(version).or_default().push(suffix);
         }
-        for ((segment, bucket), (mut bytes, count)) in dead {
+        for (version, suffixes) in by_version {
+            let segment = [version, namespace].concat();
             let counts = loaded.get(tables, &segment)?;
-            let mut key = counts.bucket_prefix(&segment, bucket);
-            key.extend_from_slice(since);
-            if let Some(c) = counts.buckets.get_mut(bucket) {
-                c.dead = c.dead.saturating_add(count);
+            // Per bucket: `[LEB128 length][suffix]` each, and how many.
+            let mut dead: BTreeMap<usize, (Vec<u8>, u64)> = BTreeMap::new();
+            for suffix in suffixes {
+                let (bytes, count) = dead.entry(counts.bucket_of(suffix)).or_default();
+                push_varint(suffix.len() as u64, bytes);
+                bytes.extend_from_slice(suffix);
+                *count += 1;
             }
-            if let Some(mut existing) = tables.get(Table::Dead, &key)? {
-                existing.append(&mut bytes);
-                bytes = existing;
+            for (bucket, (mut bytes, count)) in dead {
+                let mut key = counts.bucket_prefix(&segment, bucket);
+                key.extend_from_slice(since);
+                if let Some(c) = counts.buckets.get_mut(bucket) {
+                    c.dead = c.dead.saturating_add(count);
+                }
+                if let Some(mut existing) = tables.get(Table::Dead, &key)? {
+                    existing.append(&mut bytes);
+                    bytes = existing;
+                }
+                tables.put(Table::Dead, &key, &bytes)?;
+                stats.released += count;
+                candidates.insert((segment.clone(), bucket));
             }
-            tables.put(Table::Dead, &key, &bytes)?;
-            stats.released += count;
-            candidates.insert((segment, bucket));
         }
     }
     // Buckets left due by earlier prunes; when eager, every bucket with dead records.
@@ -257,8 +262,7 @@ pub(crate) fn prune(
         }
         spent = spent.saturating_add(c.records);
         let prefix = counts.bucket_prefix(&segment, bucket);
-        let bucketed = counts.buckets.len() > 1;
-        let removed = compact(tables, &segment, &prefix, bucketed)?;
+        let removed = compact(tables, &segment, &prefix)?;
         stats.nodes += removed;
         let counts = loaded.get(tables, &segment)?;
         if let Some(c) = counts.buckets.get_mut(bucket) {
@@ -335,29 +339,22 @@ fn histogram_of_pages(tables: &mut impl Tables, segment: &[u8]) -> Result<Histog
 /// Rewrites the pages holding the records under `prefix` (a bucket of `segment`, or all of
 /// it) without the dead ones its dead lists name, packing what survives into full pages, and
 /// deletes those dead lists. Returns how many records it removed.
-fn compact(
-    tables: &mut impl Tables,
-    segment: &[u8],
-    prefix: &[u8],
-    bucketed: bool,
-) -> Result<u64, StoreError> {
+fn compact(tables: &mut impl Tables, segment: &[u8], prefix: &[u8]) -> Result<u64, StoreError> {
     let end = prefix_end(prefix);
     let mut dead: Vec<Vec<u8>> = Vec::new();
     for (key, list) in tables.range(Table::Dead, prefix, end.as_deref())? {
         tables.delete(Table::Dead, &key)?;
-        let mut rest: &[u8] = &list;
-        while !rest.is_empty() {
-            let len = read_varint(&mut rest).map_err(|_| malformed("dead list"))?;
-            let len = usize::try_from(len).map_err(|_| malformed("dead list"))?;
-            let suffix = rest.get(..len).ok_or_else(|| malformed("dead list"))?;
-            dead.push(suffix.to_vec());
-            rest = &rest[len..];
-        }
+        // A suffix holds at least its odd-length flag.
+        dead.extend(
+            parse_items(&list, 1, "dead list")?
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
     }
     dead.sort_unstable();
     let mut pages = Vec::new();
-    if bucketed {
-        // The page before the bucket's first key may end with records of the bucket.
+    if prefix.len() > PREFIX {
+        // A bucket of a segment: the page before its first key may end with its records.
         if let Some((key, page)) = tables.before(Table::Nodes, prefix)? {
             if key.get(..PREFIX) == Some(segment) {
                 pages.push((key, page));
