@@ -149,6 +149,9 @@ impl NodeStore for Faulty {
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
         self.inner.prune(keep_from, reclaim)
     }
+    fn kept_from(&self) -> Result<u64, StoreError> {
+        self.inner.kept_from()
+    }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
         self.inner.rewind(to_version)
     }
@@ -340,7 +343,12 @@ fn check_rewind(store: impl NodeStore + Clone, seed: u64) {
         random_updates(&mut rng, &mut trie, &mut model, 60);
         replaced.push((version, trie.commit(version).unwrap(), model.clone()));
     }
+    assert_eq!(store.kept_from().unwrap(), 0, "never pruned");
     store.prune(4, Reclaim::Lazy).unwrap();
+    assert_eq!(store.kept_from().unwrap(), 4);
+    // Pruning to an older version does not move the pruning point back.
+    store.prune(2, Reclaim::Lazy).unwrap();
+    assert_eq!(store.kept_from().unwrap(), 4);
     // Below the pruning point a rewind is refused, and changes nothing.
     assert!(matches!(
         store.rewind(3),

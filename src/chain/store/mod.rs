@@ -42,8 +42,6 @@ const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 const MODULES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("compiled_modules");
 /// The cheats applied before each block (see `chain::cheat`), for blocks that had any.
 const CHEATS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_cheats");
-/// Meta key: the oldest block whose state is still readable (absent: the genesis block's).
-const STATES_FROM: &str = "states_from";
 
 /// The data directory `tally` uses by default.
 pub const DEFAULT_DATA_DIR: &str = "tally-data";
@@ -82,7 +80,6 @@ struct MemoryChain {
     receipts: BTreeMap<u64, Vec<u8>>,
     tx_index: BTreeMap<H256, (u64, u32)>,
     cheats: BTreeMap<u64, Vec<u8>>,
-    states_from: Option<u64>,
 }
 
 enum Backend {
@@ -172,8 +169,9 @@ impl ChainStore {
     }
 
     /// The oldest block whose state is readable: 0 unless a state history pruned older ones.
+    /// Trie versions are block numbers, so this is the state store's pruning point.
     pub fn oldest_state(&self) -> Result<u64, ChainStoreError> {
-        Ok(self.meta(STATES_FROM, |m| m.states_from)?.unwrap_or(0))
+        Ok(self.state.kept_from()?)
     }
 
     /// The oldest block whose state committing block `number` keeps, if that prunes any.
@@ -388,13 +386,10 @@ impl ChainStore {
         match &self.backend {
             Backend::Memory(m) => {
                 self.state.write(state)?;
-                let mut chain = Self::locked(m);
                 if let Some(from) = self.states_kept_after(number) {
-                    if from > chain.states_from.unwrap_or(0) {
-                        self.state.prune(from, Reclaim::Lazy)?;
-                        chain.states_from = Some(from);
-                    }
+                    self.state.prune(from, Reclaim::Lazy)?;
                 }
+                let mut chain = Self::locked(m);
                 if let Some(cheats) = encoded_cheats {
                     chain.cheats.insert(number, cheats);
                 }
@@ -418,7 +413,7 @@ impl ChainStore {
                 let txn = db.begin_write().map_err(db_err)?;
                 RedbStore::apply(&txn, state)?;
                 if let Some(from) = self.states_kept_after(number) {
-                    prune_states(&txn, from)?;
+                    RedbStore::prune_in(&txn, from, Reclaim::Lazy)?;
                 }
                 if write_index {
                     recent.write_batch(&txn, number, &index_entries)?;
@@ -463,13 +458,6 @@ impl ChainStore {
         if self.head()?.is_none_or(|head| head <= to_block) {
             return Ok(());
         }
-        let oldest = self.oldest_state()?;
-        if to_block < oldest {
-            return Err(ChainStoreError::StatePruned {
-                block: to_block,
-                oldest,
-            });
-        }
         let after = to_block + 1;
         match &self.backend {
             Backend::Memory(m) => {
@@ -479,7 +467,7 @@ impl ChainStore {
                     chain.blocks.range(after..).map(|(_, b)| b),
                     chain.receipts.range(after..).map(|(_, r)| r),
                 )?;
-                self.state.rewind(to_block)?;
+                self.state.rewind(to_block).map_err(pruned)?;
                 chain.blocks.split_off(&after);
                 chain.receipts.split_off(&after);
                 chain.cheats.split_off(&after);
@@ -494,7 +482,7 @@ impl ChainStore {
             Backend::Redb(db) => {
                 let mut recent = self.recent();
                 let txn = db.begin_write().map_err(db_err)?;
-                RedbStore::rewind_in(&txn, to_block)?;
+                RedbStore::rewind_in(&txn, to_block).map_err(pruned)?;
                 {
                     let blocks = take_from(&txn, BLOCKS, after)?;
                     let receipts = take_from(&txn, RECEIPTS, after)?;
@@ -522,15 +510,18 @@ impl ChainStore {
     }
 }
 
-/// Prunes the states before block `from` inside `txn`, unless they already are.
-fn prune_states(txn: &redb::WriteTransaction, from: u64) -> Result<(), ChainStoreError> {
-    let mut meta = txn.open_table(META).map_err(db_err)?;
-    let pruned_before = meta.get(STATES_FROM).map_err(db_err)?.map(|v| v.value());
-    if from > pruned_before.unwrap_or(0) {
-        RedbStore::prune_in(txn, from, Reclaim::Lazy)?;
-        meta.insert(STATES_FROM, from).map_err(db_err)?;
+/// A rewind the state store refused below its pruning point, as the chain reports it.
+fn pruned(e: StoreError) -> ChainStoreError {
+    match e {
+        StoreError::RewindPastPrune {
+            to_version,
+            kept_from,
+        } => ChainStoreError::StatePruned {
+            block: to_version,
+            oldest: kept_from,
+        },
+        e => e.into(),
     }
-    Ok(())
 }
 
 /// Removes the records of blocks `after` and later from a per-block table; returns them.

@@ -47,6 +47,12 @@ impl NodeStore for StateStore {
             StateStore::Redb(s) => s.prune(keep_from, reclaim),
         }
     }
+    fn kept_from(&self) -> Result<u64, StoreError> {
+        match self {
+            StateStore::Memory(s) => s.kept_from(),
+            StateStore::Redb(s) => s.kept_from(),
+        }
+    }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
         match self {
             StateStore::Memory(s) => s.rewind(to_version),

@@ -144,20 +144,13 @@ impl NodeStore for MemoryStore {
 
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         let layout = Layout::new(&batch.nodes);
-        let stale = batch.stale_lists();
         let mut inner = self.lock()?;
         for span in &layout.pages {
             let mut page = vec![0; span.len];
             layout.fill(span, &mut page);
             inner.nodes.insert(span.key.clone(), page);
         }
-        prune::count_written(&mut *inner, &layout.segment_histograms())?;
-        for (k, list) in stale {
-            inner.stale.entry(k).or_default().extend(list);
-        }
-        for (ns, version, root) in &batch.roots {
-            inner.roots.insert(root_key(ns, *version), root.encode());
-        }
+        prune::index_batch(&mut *inner, &layout, batch)?;
         for (hash, code) in &batch.code {
             inner.code.insert(*hash, code.clone());
         }
@@ -166,6 +159,10 @@ impl NodeStore for MemoryStore {
 
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
         prune::prune(&mut *self.lock()?, keep_from, reclaim)
+    }
+
+    fn kept_from(&self) -> Result<u64, StoreError> {
+        prune::kept_from(&mut *self.lock()?)
     }
 
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {

@@ -325,6 +325,10 @@ pub trait NodeStore {
     /// may no longer be readable afterwards.
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError>;
 
+    /// The pruning point: the greatest `keep_from` pruned to (0 if the store was never
+    /// pruned). Every version from it on reads whole.
+    fn kept_from(&self) -> Result<u64, StoreError>;
+
     /// Deletes everything the versions after `to_version` wrote (their node records,
     /// stale-index entries and roots), atomically: the store then reads exactly as it did right
     /// after `to_version` was committed, and later version numbers can be committed again.
@@ -352,6 +356,9 @@ impl<T: NodeStore + ?Sized> NodeStore for &T {
     }
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
         (**self).prune(keep_from, reclaim)
+    }
+    fn kept_from(&self) -> Result<u64, StoreError> {
+        (**self).kept_from()
     }
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
         (**self).rewind(to_version)

@@ -17,9 +17,12 @@
 
 use std::collections::{btree_map, BTreeMap, BTreeSet};
 
-use super::page::{self, PREFIX};
+use super::page::{self, Layout, PREFIX};
 use super::segment::{Counts, Histogram, Segment};
-use super::{parse_items, parse_stale, superseded_roots, version_of_root_key, PruneStats};
+use super::{
+    parse_items, parse_stale, root_key, superseded_roots, version_of_root_key, PruneStats,
+    WriteBatch,
+};
 use crate::trie::error::StoreError;
 use crate::trie::node::push_varint;
 
@@ -27,11 +30,16 @@ use crate::trie::node::push_varint;
 pub(crate) const MIN_BUDGET: u64 = 16_384;
 
 /// Key of the pruning point in [`Table::Meta`].
-const KEPT_FROM: &[u8] = b"kept_from";
+pub(crate) const KEPT_FROM: &[u8] = b"kept_from";
 
 /// The oldest version the store keeps whole: the greatest `keep_from` pruned to (0 if none).
-fn kept_from(tables: &mut impl Tables) -> Result<u64, StoreError> {
-    match tables.get(Table::Meta, KEPT_FROM)? {
+pub(crate) fn kept_from(tables: &mut impl Tables) -> Result<u64, StoreError> {
+    decode_kept_from(tables.get(Table::Meta, KEPT_FROM)?.as_deref())
+}
+
+/// The pruning point from its record in [`Table::Meta`] (`None`: never pruned).
+pub(crate) fn decode_kept_from(record: Option<&[u8]>) -> Result<u64, StoreError> {
+    match record {
         None => Ok(0),
         Some(bytes) => bytes
             .try_into()
@@ -104,8 +112,30 @@ pub(crate) trait Tables {
     fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError>;
 }
 
+/// Records what a write adds besides its node pages (written as `layout` cuts them) and its
+/// code: the counts of the segments its records belong to, its stale lists (appended to lists
+/// already under the same key) and its roots.
+pub(crate) fn index_batch(
+    tables: &mut impl Tables,
+    layout: &Layout,
+    batch: &WriteBatch,
+) -> Result<(), StoreError> {
+    count_written(tables, &layout.segment_histograms())?;
+    for (key, list) in batch.stale_lists() {
+        let merged = match tables.get(Table::Stale, &key)? {
+            Some(existing) => [existing, list].concat(),
+            None => list,
+        };
+        tables.put(Table::Stale, &key, &merged)?;
+    }
+    for (namespace, version, root) in &batch.roots {
+        tables.put(Table::Roots, &root_key(namespace, *version), &root.encode())?;
+    }
+    Ok(())
+}
+
 /// Adds a commit's records to the counts of the segments they belong to.
-pub(crate) fn count_written(
+fn count_written(
     tables: &mut impl Tables,
     written: &[(Vec<u8>, Histogram)],
 ) -> Result<(), StoreError> {

@@ -122,29 +122,7 @@ impl RedbStore {
                 layout.fill(span, value.as_mut());
             }
             drop(nodes);
-            prune::count_written(&mut RedbTables::open(txn)?, &layout.segment_histograms())?;
-        }
-        {
-            let mut stale = txn.open_table(STALE).map_err(db_err)?;
-            for (k, mut list) in batch.stale_lists() {
-                if let Some(existing) = stale.get(k.as_slice()).map_err(db_err)? {
-                    let mut merged = existing.value().to_vec();
-                    merged.append(&mut list);
-                    list = merged;
-                }
-                stale
-                    .insert(k.as_slice(), list.as_slice())
-                    .map_err(db_err)?;
-            }
-        }
-        {
-            let mut roots = txn.open_table(ROOTS).map_err(db_err)?;
-            for (ns, version, root) in &batch.roots {
-                let value = root.encode();
-                roots
-                    .insert(root_key(ns, *version).as_slice(), value.as_slice())
-                    .map_err(db_err)?;
-            }
+            prune::index_batch(&mut RedbTables::open(txn)?, &layout, batch)?;
         }
         let mut code = txn.open_table(CODE).map_err(db_err)?;
         for (hash, bytes) in &batch.code {
@@ -313,6 +291,13 @@ impl NodeStore for RedbStore {
         let stats = Self::prune_in(&txn, keep_from, reclaim)?;
         txn.commit().map_err(db_err)?;
         Ok(stats)
+    }
+
+    fn kept_from(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(META).map_err(db_err)?;
+        let record = table.get(prune::KEPT_FROM).map_err(db_err)?;
+        prune::decode_kept_from(record.as_ref().map(|r| r.value()))
     }
 
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
