@@ -16,8 +16,9 @@ use crate::trie::error::StoreError;
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 
+/// The tables of a memory store.
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     /// Node pages (see `store::page`), by page key.
     nodes: Map,
     stale: Map,
@@ -26,6 +27,7 @@ struct Inner {
     due: Map,
     meta: Map,
     roots: Map,
+    root_log: Map,
     code: BTreeMap<Hash, Vec<u8>>,
 }
 
@@ -39,6 +41,7 @@ impl Inner {
             Table::Due => &mut self.due,
             Table::Meta => &mut self.meta,
             Table::Roots => &mut self.roots,
+            Table::RootLog => &mut self.root_log,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod memory;
 pub(crate) mod page;
 pub(crate) mod prune;
 pub mod redb;
+pub(crate) mod roots;
 pub(crate) mod segment;
 
 pub use prune::Reclaim;
@@ -113,26 +114,6 @@ pub(crate) fn version_of_root_key(key: &[u8]) -> Result<u64, StoreError> {
         .and_then(|b| b.try_into().ok())
         .map(u64::from_be_bytes)
         .ok_or_else(|| StoreError::Database("malformed root key".into()))
-}
-
-/// Root keys (given in key order) that pruning to `keep_from` deletes: every root older than a
-/// later root of the same namespace that is itself at or before `keep_from`.
-pub(crate) fn superseded_roots<'a>(
-    keys: impl Iterator<Item = &'a [u8]>,
-    keep_from: u64,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let mut out = Vec::new();
-    let mut prev: Option<&[u8]> = None;
-    for key in keys {
-        let version = version_of_root_key(key)?;
-        if let Some(p) = prev {
-            if p.get(..32) == key.get(..32) && version <= keep_from {
-                out.push(p.to_vec());
-            }
-        }
-        prev = Some(key);
-    }
-    Ok(out)
 }
 
 /// Key of a stale-index entry: `stale_since (BE) ‖ namespace`. Its value lists every node of

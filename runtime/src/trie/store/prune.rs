@@ -19,10 +19,7 @@ use std::collections::{btree_map, BTreeMap, BTreeSet};
 
 use super::page::{self, Layout, PREFIX};
 use super::segment::{Counts, Histogram, Segment};
-use super::{
-    parse_items, parse_stale, root_key, superseded_roots, version_of_root_key, PruneStats,
-    WriteBatch,
-};
+use super::{parse_items, parse_stale, roots, PruneStats, WriteBatch};
 use crate::trie::error::StoreError;
 use crate::trie::node::push_varint;
 
@@ -89,6 +86,8 @@ pub(crate) enum Table {
     Meta,
     /// Root records: `namespace ‖ version` → root.
     Roots,
+    /// Roots written since the pruning point: `version ‖ namespace` → nothing (see `roots`).
+    RootLog,
 }
 
 /// A key-value pair read from a table.
@@ -128,10 +127,7 @@ pub(crate) fn index_batch(
         };
         tables.put(Table::Stale, &key, &merged)?;
     }
-    for (namespace, version, root) in &batch.roots {
-        tables.put(Table::Roots, &root_key(namespace, *version), &root.encode())?;
-    }
-    Ok(())
+    roots::write(tables, batch)
 }
 
 /// Adds a commit's records to the counts of the segments they belong to.
@@ -306,11 +302,7 @@ pub(crate) fn prune(
             false => tables.put(Table::Segments, &segment, &counts.encode())?,
         }
     }
-    let roots = tables.range(Table::Roots, &[], None)?;
-    for key in superseded_roots(roots.iter().map(|(k, _)| k.as_slice()), keep_from)? {
-        tables.delete(Table::Roots, &key)?;
-        stats.roots += 1;
-    }
+    stats.roots = roots::prune(tables, keep_from)?;
     if keep_from > kept_from(tables)? {
         tables.put(Table::Meta, KEPT_FROM, &keep_from.to_be_bytes())?;
     }
@@ -318,7 +310,8 @@ pub(crate) fn prune(
 }
 
 /// Deletes everything the versions after `to_version` wrote: node pages, stale lists, dead
-/// lists, counts and due buckets of their segments (all keyed by version first), and roots.
+/// lists, counts and due buckets of their segments (all keyed by version first), and roots
+/// (through their log).
 /// Refused below the pruning point: the nodes such a version needs may be released or gone.
 pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneStats, StoreError> {
     let kept_from = kept_from(tables)?;
@@ -345,13 +338,7 @@ pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<PruneS
             tables.delete(table, &key)?;
         }
     }
-    for (key, _) in tables.range(Table::Roots, &[], None)? {
-        // A malformed root key is kept.
-        if version_of_root_key(&key).is_ok_and(|v| v > to_version) {
-            tables.delete(Table::Roots, &key)?;
-            stats.roots += 1;
-        }
-    }
+    stats.roots = roots::rewind(tables, to_version)?;
     Ok(stats)
 }
 

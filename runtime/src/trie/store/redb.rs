@@ -6,7 +6,9 @@
 //!   records, `trie_segments`: `version ‖ namespace` → record and dead counts per bucket, and
 //!   `trie_due`: buckets left for later prunes (see `store::prune`, `store::segment`);
 //! - `trie_meta`: the pruning point (the greatest `keep_from` pruned to);
-//! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version;
+//! - `trie_roots`: `namespace ‖ version` → root hash ‖ root node version, and
+//!   `trie_root_log`: `version ‖ namespace` → nothing, the roots written since the pruning
+//!   point (see `store::roots`);
 //! - `code`: keccak-256 hash → contract code.
 //!
 //! One [`NodeStore::write`] is one redb write transaction: it commits entirely or not at all.
@@ -33,6 +35,7 @@ const DEAD: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_dead");
 const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_segments");
 const DUE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_due");
 const META: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_meta");
+const ROOT_LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trie_root_log");
 const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -71,6 +74,7 @@ impl RedbStore {
         txn.open_table(SEGMENTS).map_err(db_err)?;
         txn.open_table(DUE).map_err(db_err)?;
         txn.open_table(META).map_err(db_err)?;
+        txn.open_table(ROOT_LOG).map_err(db_err)?;
         txn.open_table(CODE).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
@@ -157,6 +161,7 @@ struct RedbTables<'txn> {
     due: redb::Table<'txn, &'static [u8], &'static [u8]>,
     meta: redb::Table<'txn, &'static [u8], &'static [u8]>,
     roots: redb::Table<'txn, &'static [u8], &'static [u8]>,
+    root_log: redb::Table<'txn, &'static [u8], &'static [u8]>,
 }
 
 impl<'txn> RedbTables<'txn> {
@@ -169,6 +174,7 @@ impl<'txn> RedbTables<'txn> {
             due: txn.open_table(DUE).map_err(db_err)?,
             meta: txn.open_table(META).map_err(db_err)?,
             roots: txn.open_table(ROOTS).map_err(db_err)?,
+            root_log: txn.open_table(ROOT_LOG).map_err(db_err)?,
         })
     }
 
@@ -181,6 +187,7 @@ impl<'txn> RedbTables<'txn> {
             Table::Due => &mut self.due,
             Table::Meta => &mut self.meta,
             Table::Roots => &mut self.roots,
+            Table::RootLog => &mut self.root_log,
         }
     }
 }
