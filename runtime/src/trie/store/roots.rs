@@ -164,7 +164,7 @@ mod tests {
         WriteBatch {
             roots: roots
                 .into_iter()
-                .map(|(ns, version)| (namespace(ns), version, root.clone()))
+                .map(|(ns, version)| (namespace(ns), version, root))
                 .collect(),
             ..WriteBatch::default()
         }
