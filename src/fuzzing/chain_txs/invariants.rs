@@ -1,7 +1,9 @@
 //! The `chain_txs` oracles: the audit of every new block (supply, fees, nonces, gas), the
-//! pool's consistency after every step, and the replay of the whole chain from genesis.
+//! pool's consistency after every step, the states a pruning chain keeps, and the replay of
+//! the whole chain from genesis.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
 
 use tally_runtime::trie::keccak256;
 use tally_runtime::{H160, H256, U256};
@@ -9,7 +11,8 @@ use tally_runtime::{H160, H256, U256};
 use super::modules::open_chain;
 use crate::chain::genesis::Genesis;
 use crate::chain::mempool::{PoolConfig, TxStatus};
-use crate::chain::sequencer::{Chain, ChainConfig, MiningMode};
+use crate::chain::sequencer::{Chain, ChainConfig, ChainError, MiningMode};
+use crate::chain::store::ChainStoreError;
 use crate::chain::tx::SignedTransaction;
 
 /// What the blocks audited so far add up to.
@@ -200,6 +203,35 @@ pub fn check_pool(chain: &mut Chain, config: &PoolConfig) {
         );
     }
     assert_eq!(chain.pool().pending_count(), pending, "pending count");
+}
+
+/// With a state history of `kept` blocks, the states of exactly the last `kept` blocks are
+/// readable, each with its block's state root, and every older one is refused as pruned;
+/// without one, every state is readable.
+pub fn kept_states(chain: &Chain, kept: Option<NonZeroU64>) {
+    let head = chain.head().number;
+    let oldest = kept.map_or(0, |k| (head + 1).saturating_sub(k.get()));
+    for number in 0..=head {
+        match chain.state_at(number) {
+            Ok(mut state) => {
+                assert!(number >= oldest, "the state of block {number} was kept");
+                let root = state
+                    .root()
+                    .unwrap_or_else(|e| panic!("state {number}: {e}"));
+                let header = chain.store().block(number).ok().flatten().map(|b| b.header);
+                assert_eq!(
+                    header.map(|h| h.state_root),
+                    Some(root),
+                    "state root of block {number}"
+                );
+            }
+            Err(ChainError::Store(ChainStoreError::StatePruned { block, oldest: o })) => {
+                assert!(number < oldest, "the state of block {number} was pruned");
+                assert_eq!((block, o), (number, oldest), "the pruned-state error");
+            }
+            Err(e) => panic!("reading the state of block {number}: {e}"),
+        }
+    }
 }
 
 /// Replays every block of `chain` on a new chain from `genesis`: each block's transactions are

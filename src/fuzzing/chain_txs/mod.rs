@@ -12,12 +12,18 @@
 //! when the interval has passed. At the end the blocks replayed from genesis on a new chain
 //! give the same headers (so the same state, transactions and receipts roots) and receipts.
 //! Nothing panics, and the chain itself never fails.
+//!
+//! Most inputs run on a chain that keeps only its last one to four states, pruning in each
+//! block's write (the history is taken from a hash of the whole input, so the bytes of saved
+//! inputs keep their meaning). At the end, each kept state's root is its block's and every
+//! older state is refused as pruned.
 
 mod invariants;
 mod modules;
 mod signatures;
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU64;
 
 use arbitrary::{Result, Unstructured};
 use tally_runtime::tx::{DeployPayload, Transaction};
@@ -40,7 +46,7 @@ const OTHERS: [H160; 2] = [H160([0x11; 20]), H160([0; 20])];
 /// Runs one input; panics when an oracle fails.
 pub fn run(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(mut session) = Session::open(&mut u) else {
+    let Ok(mut session) = Session::open(&mut u, state_history(data)) else {
         return;
     };
     while !u.is_empty() {
@@ -67,7 +73,7 @@ struct Session {
 }
 
 impl Session {
-    fn open(u: &mut Unstructured<'_>) -> Result<Session> {
+    fn open(u: &mut Unstructured<'_>, state_history: Option<NonZeroU64>) -> Result<Session> {
         let senders = u.int_in_range(1..=4)?;
         let mut accounts = BTreeMap::new();
         for (_, address) in &dev_keys()[..senders] {
@@ -108,6 +114,7 @@ impl Session {
                 MiningMode::Interval(_) => Clock::System,
                 _ => Clock::Deterministic { step: 1 },
             },
+            state_history,
             ..ChainConfig::default()
         };
         let chain = modules::open_chain(&genesis, &config);
@@ -307,8 +314,15 @@ impl Session {
             panic!("mining: {e}");
         }
         self.audit.check_new_blocks(&mut self.chain);
+        invariants::kept_states(&self.chain, self.config.state_history);
         invariants::replay(&self.chain, &self.genesis, &self.config, &self.signed);
     }
+}
+
+/// How many states the chain keeps, from a hash of the whole input (not from its bytes in
+/// turn): all of them for one input in five, otherwise the last one to four.
+fn state_history(data: &[u8]) -> Option<NonZeroU64> {
+    NonZeroU64::new(u64::from(tally_runtime::trie::keccak256(data)[0] % 5))
 }
 
 /// The default pool, or a small one (so that it fills, evicts and refuses) with other fee
