@@ -28,15 +28,10 @@ fn log_key(namespace: &[u8], version: u64) -> Vec<u8> {
 }
 
 /// The version and namespace of a log key.
-fn parse_log_key(key: &[u8]) -> Result<(u64, &[u8]), StoreError> {
-    match key.len() {
-        40 => {
-            let (version, namespace) = key.split_at(8);
-            let version = version.try_into().map(u64::from_be_bytes);
-            Ok((version.map_err(|_| malformed())?, namespace))
-        }
-        _ => Err(malformed()),
-    }
+fn parse_log_key(key: &[u8]) -> Result<(u64, Namespace), StoreError> {
+    let (version, namespace) = key.split_first_chunk::<8>().ok_or_else(malformed)?;
+    let namespace = namespace.try_into().map_err(|_| malformed())?;
+    Ok((u64::from_be_bytes(*version), namespace))
 }
 
 fn malformed() -> StoreError {
@@ -49,12 +44,9 @@ fn ensure_logged(tables: &mut impl Tables) -> Result<(), StoreError> {
         return Ok(());
     }
     for (key, _) in tables.range(Table::Roots, &[], None)? {
-        let (namespace, _) = key.split_at(key.len().min(32));
-        tables.put(
-            Table::RootLog,
-            &log_key(namespace, version_of_root_key(&key)?),
-            &[],
-        )?;
+        // A root key is `namespace ‖ version`: 40 bytes once its version parses.
+        let version = version_of_root_key(&key)?;
+        tables.put(Table::RootLog, &log_key(&key[..32], version), &[])?;
     }
     tables.put(Table::Meta, LOGGED, &[])
 }
@@ -77,8 +69,7 @@ pub(crate) fn prune(tables: &mut impl Tables, keep_from: u64) -> Result<u64, Sto
     let mut deleted = 0;
     for (key, _) in tables.range(Table::RootLog, &[], Some(&bound))? {
         let (version, namespace) = parse_log_key(&key)?;
-        let namespace: &Namespace = namespace.try_into().map_err(|_| malformed())?;
-        let (start, end) = (root_key(namespace, 0), root_key(namespace, version));
+        let (start, end) = (root_key(&namespace, 0), root_key(&namespace, version));
         for (older, _) in tables.range(Table::Roots, &start, Some(&end))? {
             tables.delete(Table::Roots, &older)?;
             deleted += 1;
@@ -98,8 +89,7 @@ pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<u64, S
     let mut deleted = 0;
     for (key, _) in tables.range(Table::RootLog, &first.to_be_bytes(), None)? {
         let (version, namespace) = parse_log_key(&key)?;
-        let namespace: &Namespace = namespace.try_into().map_err(|_| malformed())?;
-        let root = root_key(namespace, version);
+        let root = root_key(&namespace, version);
         if tables.get(Table::Roots, &root)?.is_some() {
             tables.delete(Table::Roots, &root)?;
             deleted += 1;
