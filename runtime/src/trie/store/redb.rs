@@ -21,6 +21,7 @@ use redb::{
 };
 
 use super::prune::{self, Entries, Entry, Reclaim, Table, Tables};
+use super::roots;
 use super::{
     page, root_key, version_of_root_key, Namespace, NodeKey, NodeStore, PruneStats, StoredRoot,
     WriteBatch,
@@ -76,6 +77,8 @@ impl RedbStore {
         txn.open_table(META).map_err(db_err)?;
         txn.open_table(ROOT_LOG).map_err(db_err)?;
         txn.open_table(CODE).map_err(db_err)?;
+        // A store written before the root log has its roots logged once.
+        roots::log_existing(&mut RedbTables::open(&txn)?)?;
         txn.commit().map_err(db_err)?;
         Ok(Self { db, durable: true })
     }

@@ -8,8 +8,8 @@
 //! A prune to `keep_from` takes each logged root at or before `keep_from` out of the log and
 //! deletes the older roots of its namespace: once the log is past a root, every older root of
 //! its namespace is gone, so the root a version reads is never deleted while the version is
-//! kept. A store written before the log existed has every root logged the first time it is
-//! written, pruned or rewound.
+//! kept. A redb store written before the log existed has every root logged when it is opened
+//! ([`log_existing`]); a memory store always starts empty.
 //!
 //! [`NodeStore::root_at`]: super::NodeStore::root_at
 
@@ -38,8 +38,9 @@ fn malformed() -> StoreError {
     StoreError::Database("malformed root log key".into())
 }
 
-/// Logs every root of a store written before the log existed, once.
-fn ensure_logged(tables: &mut impl Tables) -> Result<(), StoreError> {
+/// Logs every root of a store written before the log existed, once (a store's opening calls
+/// it; afterwards it only reads a flag).
+pub(crate) fn log_existing(tables: &mut impl Tables) -> Result<(), StoreError> {
     if tables.get(Table::Meta, LOGGED)?.is_some() {
         return Ok(());
     }
@@ -53,7 +54,6 @@ fn ensure_logged(tables: &mut impl Tables) -> Result<(), StoreError> {
 
 /// Writes a batch's roots and logs them.
 pub(crate) fn write(tables: &mut impl Tables, batch: &WriteBatch) -> Result<(), StoreError> {
-    ensure_logged(tables)?;
     for (namespace, version, root) in &batch.roots {
         tables.put(Table::Roots, &root_key(namespace, *version), &root.encode())?;
         tables.put(Table::RootLog, &log_key(namespace, *version), &[])?;
@@ -64,7 +64,6 @@ pub(crate) fn write(tables: &mut impl Tables, batch: &WriteBatch) -> Result<(), 
 /// Deletes every root older than a later root of the same namespace that is itself at or
 /// before `keep_from`. Returns how many.
 pub(crate) fn prune(tables: &mut impl Tables, keep_from: u64) -> Result<u64, StoreError> {
-    ensure_logged(tables)?;
     let bound = keep_from.saturating_add(1).to_be_bytes();
     let mut deleted = 0;
     for (key, _) in tables.range(Table::RootLog, &[], Some(&bound))? {
@@ -82,7 +81,6 @@ pub(crate) fn prune(tables: &mut impl Tables, keep_from: u64) -> Result<u64, Sto
 /// Deletes the roots written after `to_version` (at or after the pruning point, so all are
 /// logged). Returns how many.
 pub(crate) fn rewind(tables: &mut impl Tables, to_version: u64) -> Result<u64, StoreError> {
-    ensure_logged(tables)?;
     let Some(first) = to_version.checked_add(1) else {
         return Ok(0);
     };
@@ -218,6 +216,16 @@ mod tests {
             let key = root_key(&namespace(ns), version);
             tables.put(Table::Roots, &key, &[]).unwrap();
         }
+        // As opening the store does. Once logged, a second opening reads only the flag: an
+        // entry taken out of the log (as a prune would) is not logged again. (The root it
+        // named is still deleted below, by the later root of its namespace.)
+        log_existing(&mut tables).unwrap();
+        assert_eq!(tables.range(Table::RootLog, &[], None).unwrap().len(), 5);
+        tables
+            .delete(Table::RootLog, &log_key(&namespace(0), 1))
+            .unwrap();
+        log_existing(&mut tables).unwrap();
+        assert_eq!(tables.range(Table::RootLog, &[], None).unwrap().len(), 4);
         assert_eq!(rewind(&mut tables, 4).unwrap(), 1);
         assert_eq!(roots(&mut tables), [(0, 1), (0, 2), (1, 2), (1, 4)]);
         assert!(tables.get(Table::Meta, LOGGED).unwrap().is_some());
