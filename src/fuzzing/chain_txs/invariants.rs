@@ -218,9 +218,10 @@ pub fn kept_states(chain: &Chain, kept: Option<NonZeroU64>) {
                 let root = state
                     .root()
                     .unwrap_or_else(|e| panic!("state {number}: {e}"));
-                let header = chain.store().block(number).ok().flatten().map(|b| b.header);
+                let block = chain.store().block(number);
+                let block = block.unwrap_or_else(|e| panic!("block {number}: {e}"));
                 assert_eq!(
-                    header.map(|h| h.state_root),
+                    block.map(|b| b.header.state_root),
                     Some(root),
                     "state root of block {number}"
                 );
