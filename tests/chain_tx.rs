@@ -661,11 +661,19 @@ fn arb_key() -> impl Strategy<Value = SigningKey> {
     ]
 }
 
-/// Decoding must not panic; whatever it accepts is canonical: it re-encodes to the same
-/// bytes and its hash is their keccak.
+/// Decoding must not panic; whatever it accepts is canonical: its fields, encoded anew,
+/// give the same bytes, and its hash is their keccak.
 fn check_decode(input: &[u8]) {
     if let Ok(signed) = SignedTransaction::decode(input) {
-        assert_eq!(signed.encode(), input);
+        assert_eq!(signed.envelope(), input);
+        let reencoded = SignedTransaction::from_signature(
+            signed.transaction().clone(),
+            signed.y_parity(),
+            signed.r(),
+            signed.s(),
+        )
+        .expect("a decoded signature is valid");
+        assert_eq!(reencoded.encode(), input);
         assert_eq!(signed.hash(), H256(keccak256(input)));
     }
 }

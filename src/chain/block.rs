@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use alloy_rlp::{Encodable, Header as RlpHeader};
 use tally_runtime::exec::{Receipt, Status};
-use tally_runtime::rlp::{encode_list, trim_leading_zeros, wrap_list};
+use tally_runtime::rlp::{encode_list, trim_leading_zeros};
 use tally_runtime::state::Log;
 use tally_runtime::trie::{keccak256, ordered_root_unsorted};
 use tally_runtime::{H160, H256, U256};
@@ -276,32 +276,75 @@ pub fn next_base_fee(base_fee: U256, gas_used: u64, gas_limit: u64) -> U256 {
 /// Ethereum's encoding of a type-2 transaction's receipt:
 /// `0x02 || rlp([status, cumulative_gas_used, logs_bloom, logs])`, where `bloom` is
 /// `Bloom::of_logs(&receipt.logs)` (passed in: the block's bloom is built from the same ones).
+/// Written in one pass into a buffer of the exact size.
 pub fn encode_receipt(receipt: &Receipt, bloom: &Bloom) -> Vec<u8> {
     let status: &[u8] = if receipt.status == Status::Success {
         &[1]
     } else {
         &[]
     };
-    let cumulative = receipt.cumulative_gas_used.to_be_bytes();
-    let logs: Vec<u8> = receipt.logs.iter().flat_map(encode_log).collect();
-    let mut payload = Vec::with_capacity(logs.len() + 300);
-    for field in [status, trim_leading_zeros(&cumulative), &bloom.0] {
-        field.encode(&mut payload);
-    }
-    payload.extend_from_slice(&wrap_list(&logs));
-    let mut out = vec![2];
-    out.extend_from_slice(&wrap_list(&payload));
+    let logs: Vec<LogRlp<'_>> = receipt.logs.iter().map(LogRlp).collect();
+    let header = RlpHeader {
+        list: true,
+        payload_length: status.length()
+            + receipt.cumulative_gas_used.length()
+            + bloom.0.as_slice().length()
+            + alloy_rlp::list_length(&logs),
+    };
+    let mut out = Vec::with_capacity(1 + header.length_with_payload());
+    out.push(2);
+    header.encode(&mut out);
+    status.encode(&mut out);
+    receipt.cumulative_gas_used.encode(&mut out);
+    bloom.0.as_slice().encode(&mut out);
+    alloy_rlp::encode_list(&logs, &mut out);
     out
 }
 
-/// `rlp([address, [topics...], data])`.
-fn encode_log(log: &Log) -> Vec<u8> {
-    let topics: Vec<&[u8]> = log.topics.iter().map(|t| t.as_bytes()).collect();
-    let mut payload = Vec::with_capacity(log.data.len() + 32 * topics.len() + 40);
-    log.address.as_bytes().encode(&mut payload);
-    payload.extend_from_slice(&encode_list(&topics));
-    log.data.as_slice().encode(&mut payload);
-    wrap_list(&payload)
+/// A log as Ethereum encodes it, `rlp([address, [topics...], data])`, written straight into
+/// the output. The stored receipts hold their logs in the same form.
+#[derive(Clone, Copy)]
+pub(crate) struct LogRlp<'a>(pub(crate) &'a Log);
+
+impl LogRlp<'_> {
+    fn topics_length(&self) -> usize {
+        self.0.topics.iter().map(|t| t.as_bytes().length()).sum()
+    }
+
+    fn payload_length(&self) -> usize {
+        let topics = RlpHeader {
+            list: true,
+            payload_length: self.topics_length(),
+        };
+        self.0.address.as_bytes().length()
+            + topics.length_with_payload()
+            + self.0.data.as_slice().length()
+    }
+}
+
+impl Encodable for LogRlp<'_> {
+    fn encode(&self, out: &mut dyn alloy_rlp::BufMut) {
+        RlpHeader {
+            list: true,
+            payload_length: self.payload_length(),
+        }
+        .encode(out);
+        self.0.address.as_bytes().encode(out);
+        RlpHeader {
+            list: true,
+            payload_length: self.topics_length(),
+        }
+        .encode(out);
+        for topic in &self.0.topics {
+            topic.as_bytes().encode(out);
+        }
+        self.0.data.as_slice().encode(out);
+    }
+
+    fn length(&self) -> usize {
+        let payload_length = self.payload_length();
+        payload_length + alloy_rlp::length_of_length(payload_length)
+    }
 }
 
 /// The root of the trie mapping `rlp(index)` to each item (transactions or receipts).

@@ -276,6 +276,14 @@ impl Chain {
             Some(open) => open,
             None => self.start_block(wall),
         };
+        // Room for every pending transaction the block could hold, so the receipts are not
+        // moved as the vector grows.
+        let most = block.ctx.gas_left() / self.runtime.costs().transaction.max(1);
+        let room = self
+            .pool
+            .pending_count()
+            .min(usize::try_from(most).unwrap_or(usize::MAX));
+        block.included.reserve(room);
         let mut dropped: Vec<H256> = Vec::new();
         let mut best = self.pool.best();
         while let Some(entry) = best.next() {
@@ -316,7 +324,10 @@ impl Chain {
     ) -> Result<Block, ChainError> {
         let number = ctx.env.number;
         let commit = self.runtime.state_mut().prepare_commit(number)?;
-        let envelopes: Vec<Vec<u8>> = included.iter().map(|(tx, _)| tx.encode()).collect();
+        let envelopes: Vec<Vec<u8>> = included
+            .iter()
+            .map(|(tx, _)| tx.envelope().to_vec())
+            .collect();
         let mut bloom = Bloom::default();
         let mut blooms = BlockBlooms::default();
         let mut encoded_receipts = Vec::with_capacity(included.len());

@@ -149,6 +149,8 @@ pub struct SignedTransaction {
     s: U256,
     hash: H256,
     sender: H160,
+    /// The EIP-2718 envelope: the bytes decoded, or those encoded when assembled.
+    envelope: Vec<u8>,
 }
 
 impl SignedTransaction {
@@ -159,7 +161,7 @@ impl SignedTransaction {
         check_signature_values(parsed.r, parsed.s)?;
         let signing_hash = hash_with_header(parsed.unsigned);
         let sender = recover_sender(&signing_hash, parsed.y_parity, parsed.r, parsed.s)?;
-        Ok(parsed.into_signed(H256(keccak256(bytes)), sender))
+        Ok(parsed.into_signed(H256(keccak256(bytes)), sender, bytes))
     }
 
     /// Decodes an envelope whose sender is already known (a stored block's, with the sender
@@ -175,23 +177,23 @@ impl SignedTransaction {
         if hash != H256(keccak256(bytes)) && hash != impersonated_hash(bytes, &sender) {
             return Err(TxDecodeError::HashMismatch { recorded: hash });
         }
-        Ok(parsed.into_signed(hash, sender))
+        Ok(parsed.into_signed(hash, sender, bytes))
     }
 
     /// `tx` as if `sender` had signed it, as anvil builds impersonated transactions: the
     /// envelope carries the placeholder signature `y_parity = 0, r = s = 1`, and the hash is
     /// `keccak256(envelope ‖ sender)`, so two senders' identical transactions differ.
     pub fn impersonated(tx: Transaction, sender: H160) -> SignedTransaction {
-        let mut signed = SignedTransaction {
+        let envelope = encode_envelope(&tx, false, U256::one(), U256::one());
+        SignedTransaction {
+            hash: impersonated_hash(&envelope, &sender),
             tx,
             y_parity: false,
             r: U256::one(),
             s: U256::one(),
-            hash: H256::zero(),
             sender,
-        };
-        signed.hash = impersonated_hash(&signed.encode(), &sender);
-        signed
+            envelope,
+        }
     }
 
     /// A transaction with a given signature: checks the signature values (EIP-2 included)
@@ -230,26 +232,27 @@ impl SignedTransaction {
     }
 
     fn assemble(tx: Transaction, y_parity: bool, r: U256, s: U256, sender: H160) -> Self {
-        let mut signed = SignedTransaction {
+        let envelope = encode_envelope(&tx, y_parity, r, s);
+        SignedTransaction {
+            hash: H256(keccak256(&envelope)),
             tx,
             y_parity,
             r,
             s,
-            hash: H256::zero(),
             sender,
-        };
-        signed.hash = H256(keccak256(&signed.encode()));
-        signed
+            envelope,
+        }
     }
 
-    /// The EIP-2718 envelope `0x02 || rlp([..., y_parity, r, s])`.
+    /// The EIP-2718 envelope `0x02 || rlp([..., y_parity, r, s])`: kept from decoding or
+    /// signing, not encoded again.
+    pub fn envelope(&self) -> &[u8] {
+        &self.envelope
+    }
+
+    /// The envelope as an owned byte vector (see [`SignedTransaction::envelope`]).
     pub fn encode(&self) -> Vec<u8> {
-        let mut fields = Vec::with_capacity(self.tx.data.len() + 200);
-        encode_unsigned_fields(&self.tx, &mut fields);
-        u64::from(self.y_parity).encode(&mut fields);
-        encode_u256(self.r, &mut fields);
-        encode_u256(self.s, &mut fields);
-        with_type_and_header(&fields)
+        self.envelope.clone()
     }
 
     /// The transaction hash: keccak-256 of the envelope, as Ethereum computes it.
@@ -367,6 +370,16 @@ pub fn recover_senders_parallel(
 }
 
 // ---- encoding ----
+
+/// The EIP-2718 envelope `0x02 || rlp([..., y_parity, r, s])` of `tx` with a signature.
+fn encode_envelope(tx: &Transaction, y_parity: bool, r: U256, s: U256) -> Vec<u8> {
+    let mut fields = Vec::with_capacity(tx.data.len() + 200);
+    encode_unsigned_fields(tx, &mut fields);
+    u64::from(y_parity).encode(&mut fields);
+    encode_u256(r, &mut fields);
+    encode_u256(s, &mut fields);
+    with_type_and_header(&fields)
+}
 
 fn encode_unsigned_fields(tx: &Transaction, out: &mut Vec<u8>) {
     tx.chain_id.encode(out);

@@ -17,7 +17,13 @@ pub(super) struct Parsed<'a> {
 }
 
 impl Parsed<'_> {
-    pub(super) fn into_signed(self, hash: H256, sender: H160) -> SignedTransaction {
+    /// The signed transaction, keeping `envelope`: the bytes these fields were parsed from.
+    pub(super) fn into_signed(
+        self,
+        hash: H256,
+        sender: H160,
+        envelope: &[u8],
+    ) -> SignedTransaction {
         SignedTransaction {
             tx: self.tx,
             y_parity: self.y_parity,
@@ -25,6 +31,7 @@ impl Parsed<'_> {
             s: self.s,
             hash,
             sender,
+            envelope: envelope.to_vec(),
         }
     }
 }

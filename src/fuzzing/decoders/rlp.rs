@@ -46,7 +46,7 @@ pub fn transaction(u: &mut Unstructured<'_>) -> Result<()> {
     }
     let mutated = mutate(bytes, u)?;
     canonical("transaction", &mutated, |b| {
-        SignedTransaction::decode(b).ok().map(|t| t.encode())
+        SignedTransaction::decode(b).ok().map(|t| encoded_anew(&t))
     });
     Ok(())
 }
@@ -54,7 +54,7 @@ pub fn transaction(u: &mut Unstructured<'_>) -> Result<()> {
 /// Arbitrary bytes as a transaction envelope.
 pub fn raw_transaction(bytes: &[u8]) {
     canonical("transaction", bytes, |b| {
-        SignedTransaction::decode(b).ok().map(|t| t.encode())
+        SignedTransaction::decode(b).ok().map(|t| encoded_anew(&t))
     });
 }
 
@@ -163,6 +163,16 @@ fn round_trip<T: PartialEq + std::fmt::Debug>(
 }
 
 /// Decoding `bytes`, if it succeeds, gives back exactly `bytes` when encoded again.
+/// A decoded transaction's envelope encoded again from its fields (its `encode` gives back
+/// the bytes it was decoded from).
+fn encoded_anew(tx: &SignedTransaction) -> Vec<u8> {
+    let fields = tx.transaction().clone();
+    match SignedTransaction::from_signature(fields, tx.y_parity(), tx.r(), tx.s()) {
+        Ok(again) => again.encode(),
+        Err(e) => panic!("a decoded transaction's signature is refused: {e}"),
+    }
+}
+
 fn canonical(what: &str, bytes: &[u8], roundtrip: impl Fn(&[u8]) -> Option<Vec<u8>>) {
     if let Some(encoded) = roundtrip(bytes) {
         assert_eq!(encoded, bytes, "a {what} decoded from non-canonical bytes");
