@@ -106,7 +106,7 @@ pub use selection::Selection;
 pub use types::*;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use tally_runtime::{H160, H256, U256};
 
@@ -168,7 +168,8 @@ pub struct Mempool<T> {
     base_fee: U256,
     next_seq: u64,
     senders: BTreeMap<H160, SenderTxs<T>>,
-    by_hash: BTreeMap<H256, (H160, u64)>,
+    /// Only looked up, never iterated: its order does not matter.
+    by_hash: HashMap<H256, (H160, u64)>,
     /// Each sender's transaction at its account nonce, if it can pay the base fee.
     ready: BTreeMap<ReadyRank, H160>,
     /// Each sender's highest-nonce transaction.
@@ -184,7 +185,7 @@ impl<T> Mempool<T> {
             base_fee,
             next_seq: 0,
             senders: BTreeMap::new(),
-            by_hash: BTreeMap::new(),
+            by_hash: HashMap::new(),
             ready: BTreeMap::new(),
             tails: BTreeMap::new(),
             pending: 0,

@@ -114,18 +114,21 @@ impl<'a, T> Iterator for Selection<'a, T> {
             (None, None) => return None,
             (Some(head), Some(follower)) if head < follower => {
                 let (_, &sender) = self.heads.next().expect("peeked");
-                (sender, pool.senders[&sender].account_nonce)
+                (sender, None)
             }
             (Some(_), None) => {
                 let (_, &sender) = self.heads.next().expect("peeked");
-                (sender, pool.senders[&sender].account_nonce)
+                (sender, None)
             }
             (_, Some(_)) => {
                 let Reverse((_, sender, nonce)) = self.followers.pop().expect("peeked");
-                (sender, nonce)
+                (sender, Some(nonce))
             }
         };
+        // A head is the transaction at its sender's account nonce.
+        let txs = &pool.senders[&sender];
+        let nonce = nonce.unwrap_or(txs.account_nonce);
         self.last = Some((sender, nonce));
-        Some(&pool.senders[&sender].txs[&nonce])
+        Some(&txs.txs[&nonce])
     }
 }
