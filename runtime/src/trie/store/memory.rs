@@ -1,5 +1,7 @@
 //! In-memory [`NodeStore`] for tests, the harness and purely in-memory tries. Same layout and
-//! pruning semantics as the redb backend, kept in ordered maps.
+//! pruning semantics as the redb backend, kept in ordered maps. Like the redb backend's
+//! transactions, a write, prune or rewind that fails halfway (on a corrupt record) leaves the
+//! store as it was: its changes are undone ([`Atomic`]).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -18,6 +20,7 @@ type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// The tables of a memory store.
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
 pub(crate) struct Inner {
     /// Node pages (see `store::page`), by page key.
     nodes: Map,
@@ -81,6 +84,73 @@ impl Tables for Inner {
             .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
             .next_back()
             .map(|(k, v)| (k.clone(), v.clone())))
+    }
+}
+
+/// A memory store's tables while one operation changes them: each change records what it
+/// replaced, and if the operation fails the changes are undone, newest first.
+struct Atomic<'a> {
+    inner: &'a mut Inner,
+    undo: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Atomic<'_> {
+    /// Runs `operation` on `inner`'s tables, all or nothing.
+    fn run<R>(
+        inner: &mut Inner,
+        operation: impl FnOnce(&mut Atomic<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut tables = Atomic {
+            inner,
+            undo: Vec::new(),
+        };
+        let result = operation(&mut tables);
+        if result.is_err() {
+            for (table, key, old) in tables.undo.into_iter().rev() {
+                let map = tables.inner.table(table);
+                match old {
+                    Some(value) => map.insert(key, value),
+                    None => map.remove(&key),
+                };
+            }
+        }
+        result
+    }
+
+    fn insert(&mut self, table: Table, key: Vec<u8>, value: Vec<u8>) {
+        let old = self.inner.table(table).insert(key.clone(), value);
+        self.undo.push((table, key, old));
+    }
+}
+
+impl Tables for Atomic<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(table, key)
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.insert(table, key.to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
+        if let Some(old) = self.inner.table(table).remove(key) {
+            self.undo.push((table, key.to_vec(), Some(old)));
+        }
+        Ok(())
+    }
+
+    fn range(
+        &mut self,
+        table: Table,
+        start: &[u8],
+        end: Option<&[u8]>,
+    ) -> Result<Entries, StoreError> {
+        self.inner.range(table, start, end)
+    }
+
+    fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError> {
+        self.inner.before(table, key)
     }
 }
 
@@ -148,12 +218,15 @@ impl NodeStore for MemoryStore {
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         let layout = Layout::new(&batch.nodes);
         let mut inner = self.lock()?;
-        for span in &layout.pages {
-            let mut page = vec![0; span.len];
-            layout.fill(span, &mut page);
-            inner.nodes.insert(span.key.clone(), page);
-        }
-        prune::index_batch(&mut *inner, &layout, batch)?;
+        Atomic::run(&mut inner, |tables| {
+            for span in &layout.pages {
+                let mut page = vec![0; span.len];
+                layout.fill(span, &mut page);
+                tables.insert(Table::Nodes, span.key.clone(), page);
+            }
+            prune::index_batch(tables, &layout, batch)
+        })?;
+        // Last, once nothing can fail: code is not in the undone tables.
         for (hash, code) in &batch.code {
             inner.code.insert(*hash, code.clone());
         }
@@ -161,7 +234,9 @@ impl NodeStore for MemoryStore {
     }
 
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
-        prune::prune(&mut *self.lock()?, keep_from, reclaim)
+        Atomic::run(&mut *self.lock()?, |tables| {
+            prune::prune(tables, keep_from, reclaim)
+        })
     }
 
     fn kept_from(&self) -> Result<u64, StoreError> {
@@ -169,6 +244,99 @@ impl NodeStore for MemoryStore {
     }
 
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
-        prune::rewind(&mut *self.lock()?, to_version)
+        Atomic::run(&mut *self.lock()?, |tables| {
+            prune::rewind(tables, to_version)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trie::{keccak256, Trie};
+
+    /// A store holding six versions of a trie, each adding keys (so each supersedes nodes of
+    /// the ones before and leaves a stale list).
+    fn store_with_history() -> MemoryStore {
+        let store = MemoryStore::new();
+        let mut trie = Trie::new_in(store.clone(), [1; 32]);
+        for version in 1..=6u64 {
+            for i in 0..20u64 {
+                let key = keccak256(&(version * 100 + i).to_be_bytes());
+                trie.insert(&key, &version.to_be_bytes()).unwrap();
+            }
+            trie.commit(version).unwrap();
+        }
+        store
+    }
+
+    fn snapshot(store: &MemoryStore) -> Inner {
+        store.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn a_failed_operation_undoes_its_changes_and_a_successful_one_keeps_them() {
+        let mut inner = Inner::default();
+        inner.put(Table::Meta, b"a", b"1").unwrap();
+        inner.put(Table::Meta, b"b", b"2").unwrap();
+        let before = inner.clone();
+        let failed: Result<(), StoreError> = Atomic::run(&mut inner, |tables| {
+            tables.put(Table::Meta, b"a", b"changed")?;
+            tables.delete(Table::Meta, b"b")?;
+            tables.put(Table::Meta, b"c", b"new")?;
+            tables.put(Table::Meta, b"c", b"newer")?;
+            tables.delete(Table::Meta, b"missing")?;
+            Err(StoreError::Database("halfway".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(inner, before);
+        Atomic::run(&mut inner, |tables| {
+            tables.put(Table::Meta, b"a", b"changed")?;
+            tables.delete(Table::Meta, b"b")
+        })
+        .unwrap();
+        let meta = inner.range(Table::Meta, &[], None).unwrap();
+        assert_eq!(meta, [(b"a".to_vec(), b"changed".to_vec())]);
+    }
+
+    #[test]
+    fn a_prune_that_fails_halfway_leaves_the_store_as_it_was() {
+        let store = store_with_history();
+        {
+            let mut inner = store.lock().unwrap();
+            assert!(inner.stale.len() >= 3, "several stale lists to release");
+            // The last list the prune reaches is malformed: the ones before it are released
+            // (and their records' segments updated) before the prune fails.
+            let last = inner.stale.keys().next_back().unwrap().clone();
+            inner.stale.insert(last, vec![0xff]);
+        }
+        let before = snapshot(&store);
+        let failed = store.prune(6, Reclaim::Eager);
+        assert!(
+            matches!(&failed, Err(StoreError::Database(m)) if m.contains("stale list")),
+            "{failed:?}"
+        );
+        assert_eq!(snapshot(&store), before);
+    }
+
+    #[test]
+    fn a_rewind_that_fails_halfway_leaves_the_store_as_it_was() {
+        let store = store_with_history();
+        // A malformed root-log entry, which the rewind reads after deleting the later
+        // versions' nodes and lists.
+        let mut malformed = 6u64.to_be_bytes().to_vec();
+        malformed.push(1);
+        store
+            .lock()
+            .unwrap()
+            .root_log
+            .insert(malformed.clone(), Vec::new());
+        let before = snapshot(&store);
+        assert!(store.rewind(3).is_err());
+        assert_eq!(snapshot(&store), before);
+        // Without it, the same rewind succeeds.
+        store.lock().unwrap().root_log.remove(&malformed);
+        let stats = store.rewind(3).unwrap();
+        assert!(stats.nodes > 0 && stats.roots == 3, "{stats:?}");
     }
 }
