@@ -1,7 +1,7 @@
 //! In-memory [`NodeStore`] for tests, the harness and purely in-memory tries. Same layout and
 //! pruning semantics as the redb backend, kept in ordered maps. Like the redb backend's
 //! transactions, a write, prune or rewind that fails halfway (on a corrupt record) leaves the
-//! store as it was: its changes are undone ([`Atomic`]).
+//! store as it was: its changes are undone ([`Inner::all_or_nothing`]).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -18,6 +18,9 @@ use crate::trie::error::StoreError;
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 
+/// A table change as it can be undone: the table, the key and the value it replaced.
+type Replaced = (Table, Vec<u8>, Option<Vec<u8>>);
+
 /// The tables of a memory store.
 #[derive(Debug, Default)]
 #[cfg_attr(test, derive(Clone, PartialEq))]
@@ -32,9 +35,40 @@ pub(crate) struct Inner {
     roots: Map,
     root_log: Map,
     code: BTreeMap<Hash, Vec<u8>>,
+    /// While an operation runs ([`Inner::all_or_nothing`]), what each of its changes replaced.
+    undo: Option<Vec<Replaced>>,
 }
 
 impl Inner {
+    /// Runs `operation` on the tables, all or nothing: if it fails, its changes are undone,
+    /// newest first.
+    fn all_or_nothing<R>(
+        &mut self,
+        operation: impl FnOnce(&mut Self) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.undo = Some(Vec::new());
+        let result = operation(self);
+        let undo = self.undo.take().unwrap_or_default();
+        if result.is_err() {
+            for (table, key, old) in undo.into_iter().rev() {
+                let map = self.table(table);
+                match old {
+                    Some(value) => map.insert(key, value),
+                    None => map.remove(&key),
+                };
+            }
+        }
+        result
+    }
+
+    /// Sets `key` to `value`, remembering what it replaced while an operation runs.
+    fn insert(&mut self, table: Table, key: Vec<u8>, value: Vec<u8>) {
+        let old = self.table(table).insert(key.clone(), value);
+        if let Some(undo) = &mut self.undo {
+            undo.push((table, key, old));
+        }
+    }
+
     fn table(&mut self, table: Table) -> &mut Map {
         match table {
             Table::Nodes => &mut self.nodes,
@@ -55,12 +89,15 @@ impl Tables for Inner {
     }
 
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.table(table).insert(key.to_vec(), value.to_vec());
+        self.insert(table, key.to_vec(), value.to_vec());
         Ok(())
     }
 
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        self.table(table).remove(key);
+        let old = self.table(table).remove(key);
+        if let (Some(undo), Some(old)) = (&mut self.undo, old) {
+            undo.push((table, key.to_vec(), Some(old)));
+        }
         Ok(())
     }
 
@@ -84,73 +121,6 @@ impl Tables for Inner {
             .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(key)))
             .next_back()
             .map(|(k, v)| (k.clone(), v.clone())))
-    }
-}
-
-/// A memory store's tables while one operation changes them: each change records what it
-/// replaced, and if the operation fails the changes are undone, newest first.
-struct Atomic<'a> {
-    inner: &'a mut Inner,
-    undo: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
-}
-
-impl Atomic<'_> {
-    /// Runs `operation` on `inner`'s tables, all or nothing.
-    fn run<R>(
-        inner: &mut Inner,
-        operation: impl FnOnce(&mut Atomic<'_>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        let mut tables = Atomic {
-            inner,
-            undo: Vec::new(),
-        };
-        let result = operation(&mut tables);
-        if result.is_err() {
-            for (table, key, old) in tables.undo.into_iter().rev() {
-                let map = tables.inner.table(table);
-                match old {
-                    Some(value) => map.insert(key, value),
-                    None => map.remove(&key),
-                };
-            }
-        }
-        result
-    }
-
-    fn insert(&mut self, table: Table, key: Vec<u8>, value: Vec<u8>) {
-        let old = self.inner.table(table).insert(key.clone(), value);
-        self.undo.push((table, key, old));
-    }
-}
-
-impl Tables for Atomic<'_> {
-    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(table, key)
-    }
-
-    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.insert(table, key.to_vec(), value.to_vec());
-        Ok(())
-    }
-
-    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        if let Some(old) = self.inner.table(table).remove(key) {
-            self.undo.push((table, key.to_vec(), Some(old)));
-        }
-        Ok(())
-    }
-
-    fn range(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        end: Option<&[u8]>,
-    ) -> Result<Entries, StoreError> {
-        self.inner.range(table, start, end)
-    }
-
-    fn before(&mut self, table: Table, key: &[u8]) -> Result<Option<Entry>, StoreError> {
-        self.inner.before(table, key)
     }
 }
 
@@ -218,7 +188,7 @@ impl NodeStore for MemoryStore {
     fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         let layout = Layout::new(&batch.nodes);
         let mut inner = self.lock()?;
-        Atomic::run(&mut inner, |tables| {
+        inner.all_or_nothing(|tables| {
             for span in &layout.pages {
                 let mut page = vec![0; span.len];
                 layout.fill(span, &mut page);
@@ -234,9 +204,8 @@ impl NodeStore for MemoryStore {
     }
 
     fn prune(&self, keep_from: u64, reclaim: Reclaim) -> Result<PruneStats, StoreError> {
-        Atomic::run(&mut *self.lock()?, |tables| {
-            prune::prune(tables, keep_from, reclaim)
-        })
+        self.lock()?
+            .all_or_nothing(|tables| prune::prune(tables, keep_from, reclaim))
     }
 
     fn kept_from(&self) -> Result<u64, StoreError> {
@@ -244,9 +213,8 @@ impl NodeStore for MemoryStore {
     }
 
     fn rewind(&self, to_version: u64) -> Result<PruneStats, StoreError> {
-        Atomic::run(&mut *self.lock()?, |tables| {
-            prune::rewind(tables, to_version)
-        })
+        self.lock()?
+            .all_or_nothing(|tables| prune::rewind(tables, to_version))
     }
 }
 
@@ -280,7 +248,7 @@ mod tests {
         inner.put(Table::Meta, b"a", b"1").unwrap();
         inner.put(Table::Meta, b"b", b"2").unwrap();
         let before = inner.clone();
-        let failed: Result<(), StoreError> = Atomic::run(&mut inner, |tables| {
+        let failed: Result<(), StoreError> = inner.all_or_nothing(|tables| {
             tables.put(Table::Meta, b"a", b"changed")?;
             tables.delete(Table::Meta, b"b")?;
             tables.put(Table::Meta, b"c", b"new")?;
@@ -290,11 +258,12 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(inner, before);
-        Atomic::run(&mut inner, |tables| {
-            tables.put(Table::Meta, b"a", b"changed")?;
-            tables.delete(Table::Meta, b"b")
-        })
-        .unwrap();
+        inner
+            .all_or_nothing(|tables| {
+                tables.put(Table::Meta, b"a", b"changed")?;
+                tables.delete(Table::Meta, b"b")
+            })
+            .unwrap();
         let meta = inner.range(Table::Meta, &[], None).unwrap();
         assert_eq!(meta, [(b"a".to_vec(), b"changed".to_vec())]);
     }
