@@ -324,14 +324,23 @@ impl Chain {
     ) -> Result<Block, ChainError> {
         let number = ctx.env.number;
         let commit = self.runtime.state_mut().prepare_commit(number)?;
-        let envelopes: Vec<Vec<u8>> = included
+        let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
+        let receipts: Vec<StoredReceipt> = included
             .iter()
-            .map(|(tx, _)| tx.envelope().to_vec())
+            .map(|(tx, r)| stored_receipt(tx, r))
+            .collect();
+        // The block takes the transactions' envelopes; the runtime receipts become the last
+        // block's.
+        let (transactions, runtime_receipts): (Vec<SignedTransaction>, Vec<Receipt>) =
+            included.into_iter().unzip();
+        let envelopes: Vec<Vec<u8>> = transactions
+            .into_iter()
+            .map(SignedTransaction::into_envelope)
             .collect();
         let mut bloom = Bloom::default();
         let mut blooms = BlockBlooms::default();
-        let mut encoded_receipts = Vec::with_capacity(included.len());
-        for (_, receipt) in &included {
+        let mut encoded_receipts = Vec::with_capacity(runtime_receipts.len());
+        for receipt in &runtime_receipts {
             let receipt_bloom = blooms.of_logs(&receipt.logs);
             bloom.merge(&receipt_bloom);
             encoded_receipts.push(encode_receipt(receipt, &receipt_bloom));
@@ -349,11 +358,6 @@ impl Chain {
             timestamp: ctx.env.timestamp,
             base_fee: ctx.env.base_fee,
         };
-        let mut senders: Vec<H160> = included.iter().map(|(tx, _)| tx.sender()).collect();
-        let receipts: Vec<StoredReceipt> = included
-            .iter()
-            .map(|(tx, r)| stored_receipt(tx, r))
-            .collect();
         let block = Block {
             header,
             transactions: envelopes,
@@ -387,7 +391,7 @@ impl Chain {
             .extend(modules.iter().map(|(key, _)| *key));
         self.head = block.header.clone();
         self.pending_cheats.clear();
-        self.last_receipts = included.into_iter().map(|(_, r)| r).collect();
+        self.last_receipts = runtime_receipts;
         senders.sort_unstable();
         senders.dedup();
         let mut accounts = Vec::with_capacity(senders.len());

@@ -255,6 +255,11 @@ impl SignedTransaction {
         self.envelope.clone()
     }
 
+    /// The envelope, consuming `self` (see [`SignedTransaction::envelope`]).
+    pub fn into_envelope(self) -> Vec<u8> {
+        self.envelope
+    }
+
     /// The transaction hash: keccak-256 of the envelope, as Ethereum computes it.
     pub fn hash(&self) -> H256 {
         self.hash

@@ -162,7 +162,6 @@ fn round_trip<T: PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
-/// Decoding `bytes`, if it succeeds, gives back exactly `bytes` when encoded again.
 /// A decoded transaction's envelope encoded again from its fields (its `encode` gives back
 /// the bytes it was decoded from).
 fn encoded_anew(tx: &SignedTransaction) -> Vec<u8> {
@@ -173,6 +172,7 @@ fn encoded_anew(tx: &SignedTransaction) -> Vec<u8> {
     }
 }
 
+/// Decoding `bytes`, if it succeeds, gives back exactly `bytes` when encoded again.
 fn canonical(what: &str, bytes: &[u8], roundtrip: impl Fn(&[u8]) -> Option<Vec<u8>>) {
     if let Some(encoded) = roundtrip(bytes) {
         assert_eq!(encoded, bytes, "a {what} decoded from non-canonical bytes");
