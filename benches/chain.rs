@@ -20,6 +20,10 @@ use tally_runtime::trie::keccak256;
 use tally_runtime::tx::{DeployPayload, Transaction};
 use tally_runtime::{H160, U256};
 
+/// The node's allocator (see `src/main.rs`), so the figures are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SENDERS: usize = 1_000;
 const TOKEN: &[u8] = include_bytes!("../contracts/build/token.wasm");
 

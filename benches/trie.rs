@@ -13,6 +13,10 @@ use tally_runtime::trie::{
     keccak256, ordered_root_on, verify_proof, MemoryStore, NodeStore, Reclaim, RedbStore, Trie,
 };
 
+/// The node's allocator (see `src/main.rs`), so the figures are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MILLION: usize = 1_000_000;
 
 /// SplitMix64, seeded: the same keys on every run.
