@@ -749,3 +749,53 @@ fn module_from_a_vm_with_other_limits_is_refused() {
         "the module was compiled by a VM with other module limits"
     );
 }
+
+#[test]
+fn each_call_starts_from_the_modules_initial_memory() {
+    // Reads a word from the data segment, from zeroed memory in two pages and from a page it
+    // grows, then overwrites all four. Pooled instance slots are reused with only the written
+    // pages reset, so later calls on the same module must still read what the first one read.
+    let wat = r#"(module
+      (import "tally" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 4)
+      (data (i32.const 70000) "\2a\00\00\00")
+      (func (export "call")
+        (drop (memory.grow (i32.const 1)))
+        (i32.store (i32.const 200000) (i32.load (i32.const 70000)))
+        (i32.store (i32.const 200004) (i32.load (i32.const 4)))
+        (i32.store (i32.const 200008) (i32.load (i32.const 150000)))
+        (i32.store (i32.const 200012) (i32.load (i32.const 270000)))
+        (i32.store (i32.const 200016) (memory.size))
+        (i32.store (i32.const 70000) (i32.const -1))
+        (i32.store (i32.const 4) (i32.const -1))
+        (i32.store (i32.const 150000) (i32.const -1))
+        (i32.store (i32.const 270000) (i32.const -1))
+        (call $ret (i32.const 200000) (i32.const 20))))"#;
+    let vm = vm();
+    let module = vm.compile(&wat::parse_str(wat).unwrap()).unwrap();
+    let mut expected = Vec::new();
+    for v in [42u32, 0, 0, 0, 5] {
+        expected.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut gas = Vec::new();
+    for _ in 0..4 {
+        let done = vm
+            .execute(
+                &module,
+                "call",
+                Vec::new(),
+                1_000_000_000,
+                ScratchHost::default(),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap();
+        assert_eq!(
+            done.execution.outcome,
+            Outcome::Success {
+                return_data: expected.clone()
+            }
+        );
+        gas.push(done.execution.gas_used);
+    }
+    assert!(gas.windows(2).all(|w| w[0] == w[1]), "gas differs: {gas:?}");
+}
