@@ -15,7 +15,7 @@ use k256::ecdsa::SigningKey;
 use tally::chain::genesis::{Genesis, GenesisAccount};
 use tally::chain::sequencer::{Chain, ChainConfig, MiningMode};
 use tally::chain::store::ChainStore;
-use tally::chain::tx::{address_of, recover_senders_parallel, SignedTransaction};
+use tally::chain::tx::{address_of, recover_senders_parallel, SignedTransaction, TxDecodeError};
 use tally_runtime::trie::keccak256;
 use tally_runtime::tx::{DeployPayload, Transaction};
 use tally_runtime::{H160, U256};
@@ -152,6 +152,15 @@ impl Setup {
     }
 }
 
+/// Pools a batch whose senders are already recovered and mines it into one block of all of it.
+fn mine_recovered(chain: &mut Chain, decoded: Vec<Result<SignedTransaction, TxDecodeError>>) {
+    for tx in decoded {
+        chain.submit(tx.expect("valid")).expect("accepted");
+    }
+    let block = chain.mine().expect("block");
+    assert_eq!(block.transactions.len(), SENDERS);
+}
+
 /// Blocks of 1,000 transfers as the node mines them: senders are recovered (on every core)
 /// for the next batch while the chain pools, executes and commits the current one.
 fn pipelined(b: &mut Bencher<'_>, setup: &mut Setup, threads: usize) {
@@ -172,11 +181,7 @@ fn pipelined(b: &mut Bencher<'_>, setup: &mut Setup, threads: usize) {
                 }
             });
             for (i, decoded) in receive.into_iter().enumerate() {
-                for tx in decoded {
-                    chain.submit(tx.expect("valid")).expect("accepted");
-                }
-                let block = chain.mine().expect("block");
-                assert_eq!(block.transactions.len(), SENDERS);
+                mine_recovered(chain, decoded);
                 if i == 0 {
                     start = Instant::now();
                 }
@@ -231,12 +236,8 @@ fn end_to_end(c: &mut Criterion) {
                 // Signing and recovery are not timed.
                 let decoded = recover_senders_parallel(&setup.transfers(), threads);
                 let start = Instant::now();
-                for tx in decoded {
-                    setup.chain.submit(tx.expect("valid")).expect("accepted");
-                }
-                let block = setup.chain.mine().expect("block");
+                mine_recovered(&mut setup.chain, decoded);
                 total += start.elapsed();
-                assert_eq!(block.transactions.len(), SENDERS);
             }
             total
         })

@@ -14,8 +14,9 @@ pub const NATIVE_WASM_STACK: usize = 4 * 1024 * 1024;
 /// Instances the pooling allocator keeps slots for (nested calls and concurrent executions).
 pub const POOLED_INSTANCES: u32 = 1_024;
 
-/// Bytes of a pooled linear memory kept resident and cleared with `memset` on reuse instead of
-/// being returned to the kernel (which costs a system call per instance).
+/// Bytes of a pooled linear memory kept resident and reset in place on reuse instead of being
+/// returned to the kernel (which costs a system call per instance); see `pagemap_scan` below
+/// for which of those bytes are reset.
 const KEEP_RESIDENT: usize = 1024 * 1024;
 
 /// The wasmtime compiler that turns instrumented contracts into machine code. Metering and the
