@@ -3,7 +3,9 @@
 
 use alloy_rlp::{Encodable, Header, EMPTY_STRING_CODE};
 
-use super::nibbles::{hex_prefix_decode, hex_prefix_encode, hex_prefix_len};
+use super::nibbles::{
+    hex_prefix_decode, hex_prefix_encode, hex_prefix_encode_suffix, hex_prefix_len,
+};
 
 /// A 32-byte keccak-256 hash.
 pub type Hash = [u8; 32];
@@ -86,9 +88,12 @@ impl NodeRef {
 
     fn write(&self, out: &mut Vec<u8>) {
         if self.is_hash() {
+            // A fixed-size copy: the compiler moves the 32 bytes without calling memcpy.
             out.push(EMPTY_STRING_CODE + 32);
+            out.extend_from_slice(&self.bytes);
+        } else {
+            out.extend_from_slice(self.as_slice());
         }
-        out.extend_from_slice(self.as_slice());
     }
 }
 
@@ -103,8 +108,9 @@ fn path_item_len(nibbles: usize) -> usize {
     }
 }
 
-fn write_path_item(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
-    let hp = hex_prefix_len(nibbles.len());
+/// Appends the RLP string header of a hex-prefix path of `nibbles` nibbles (none for one byte).
+fn write_path_header(nibbles: usize, out: &mut Vec<u8>) {
+    let hp = hex_prefix_len(nibbles);
     if hp > 1 {
         Header {
             list: false,
@@ -112,18 +118,35 @@ fn write_path_item(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
         }
         .encode(out);
     }
+}
+
+fn write_path_item(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
+    write_path_header(nibbles.len(), out);
     hex_prefix_encode(nibbles, leaf, out);
+}
+
+fn write_leaf_header(path_nibbles: usize, value: &[u8], out: &mut Vec<u8>) {
+    Header {
+        list: true,
+        payload_length: path_item_len(path_nibbles) + value.length(),
+    }
+    .encode(out);
 }
 
 /// Appends the RLP of a leaf node `[hp(path, leaf), value]`.
 pub(crate) fn encode_leaf(path: &[u8], value: &[u8], out: &mut Vec<u8>) {
-    let payload_length = path_item_len(path.len()) + value.length();
-    Header {
-        list: true,
-        payload_length,
-    }
-    .encode(out);
+    write_leaf_header(path.len(), value, out);
     write_path_item(path, true, out);
+    value.encode(out);
+}
+
+/// [`encode_leaf`] whose path is the nibbles of the packed `key` from nibble `from` on, without
+/// unpacking them. `from` is at most `2 * key.len()`.
+pub(crate) fn encode_leaf_of_key_suffix(key: &[u8], from: usize, value: &[u8], out: &mut Vec<u8>) {
+    let nibbles = key.len() * 2 - from;
+    write_leaf_header(nibbles, value, out);
+    write_path_header(nibbles, out);
+    hex_prefix_encode_suffix(key, from, true, out);
     value.encode(out);
 }
 
@@ -320,6 +343,22 @@ mod tests {
                 assert_eq!(value, b"ab");
             }
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn leaves_of_key_suffixes_encode_like_unpacked_paths() {
+        // 33 bytes: a key whose leaf encodes to 55 bytes and more (a long-list header) for the
+        // first nibbles, and to fewer further down; values short and long.
+        let key: Vec<u8> = (0..33u8).map(|i| i.wrapping_mul(37)).collect();
+        let nibbles = super::super::nibbles::unpack(&key);
+        for value in [&b"v"[..], &[9; 40]] {
+            for from in 0..=nibbles.len() {
+                let (mut packed, mut unpacked) = (Vec::new(), Vec::new());
+                encode_leaf_of_key_suffix(&key, from, value, &mut packed);
+                encode_leaf(&nibbles[from..], value, &mut unpacked);
+                assert_eq!(packed, unpacked, "from nibble {from}");
+            }
         }
     }
 

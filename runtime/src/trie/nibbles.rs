@@ -74,6 +74,20 @@ pub fn hex_prefix_encode(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
     }
 }
 
+/// Hex-prefix encodes the nibbles of the packed `key` from nibble `from` to its end: the same
+/// bytes as [`hex_prefix_encode`] of those nibbles, copied rather than unpacked and repacked
+/// (a suffix stays aligned to bytes whatever `from` is). `from` is at most `2 * key.len()`.
+pub(crate) fn hex_prefix_encode_suffix(key: &[u8], from: usize, leaf: bool, out: &mut Vec<u8>) {
+    let flag = if leaf { 0x20 } else { 0x00 };
+    if from % 2 == 1 {
+        out.push(flag | 0x10 | (key[from / 2] & 0x0f));
+        out.extend_from_slice(&key[from / 2 + 1..]);
+    } else {
+        out.push(flag);
+        out.extend_from_slice(&key[from / 2..]);
+    }
+}
+
 /// Length in bytes of the hex-prefix encoding of `n` nibbles.
 pub fn hex_prefix_len(n: usize) -> usize {
     n / 2 + 1
@@ -129,6 +143,20 @@ mod tests {
             assert_eq!(&out[..], *encoded);
             assert_eq!(hex_prefix_len(nibbles.len()), encoded.len());
             assert_eq!(hex_prefix_decode(encoded), Some((nibbles.to_vec(), *leaf)));
+        }
+    }
+
+    #[test]
+    fn suffixes_encode_like_their_nibbles() {
+        let key = [0x12, 0x34, 0x5f];
+        let nibbles = unpack(&key);
+        for from in 0..=nibbles.len() {
+            for leaf in [true, false] {
+                let (mut packed, mut unpacked) = (Vec::new(), Vec::new());
+                hex_prefix_encode_suffix(&key, from, leaf, &mut packed);
+                hex_prefix_encode(&nibbles[from..], leaf, &mut unpacked);
+                assert_eq!(packed, unpacked, "from nibble {from}, leaf {leaf}");
+            }
         }
     }
 

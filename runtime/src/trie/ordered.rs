@@ -2,7 +2,9 @@
 //! without building a tree (for transaction/receipt roots, snapshots and bulk verification).
 //! Large inputs hash the root's subtrees on all available cores; the result does not depend on it.
 
-use super::codec::{encode_branch, encode_extension, encode_leaf, Hash, NodeRef, EMPTY_ROOT};
+use super::codec::{
+    encode_branch, encode_extension, encode_leaf_of_key_suffix, Hash, NodeRef, EMPTY_ROOT,
+};
 
 /// Below this many entries the root is computed on the calling thread only.
 const PARALLEL_MIN: usize = 50_000;
@@ -50,9 +52,8 @@ impl Builder {
     fn node<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, items: &[(K, V)], depth: usize) -> NodeRef {
         let first = items[0].0.as_ref();
         if items.len() == 1 {
-            nibbles_of(first, depth, first.len() * 2, &mut self.path);
             self.buf.clear();
-            encode_leaf(&self.path, items[0].1.as_ref(), &mut self.buf);
+            encode_leaf_of_key_suffix(first, depth, items[0].1.as_ref(), &mut self.buf);
             return NodeRef::of_encoding(&self.buf);
         }
         // Sorted keys: the prefix shared by all is the one shared by the first and the last.
@@ -99,12 +100,28 @@ impl Builder {
         let mut children = [None; 16];
         while !rest.is_empty() {
             let n = nibble(rest[0].0.as_ref(), depth);
-            let end = rest.partition_point(|(k, _)| nibble(k.as_ref(), depth) <= n);
+            let end = run_end(rest, depth, n);
             children[usize::from(n)] = Some(build(self, &rest[..end], depth + 1));
             rest = &rest[end..];
         }
         (children, value)
     }
+}
+
+/// Length of the run of `items` (sorted, the first with nibble `n` at `depth`) whose nibble at
+/// `depth` is `n`. Galloping: doubling steps from the start, then a binary search in the last
+/// step, so a run of length `r` costs about `2 log2 r` comparisons. Most runs near the leaves
+/// hold one entry and cost one comparison; a binary search over the whole slice would touch
+/// distant entries and cost `log2` of the slice for every run.
+fn run_end<K: AsRef<[u8]>, V>(items: &[(K, V)], depth: usize, n: u8) -> usize {
+    let in_run = |item: &(K, V)| nibble(item.0.as_ref(), depth) == n;
+    let (mut known, mut step) = (0, 1);
+    while known + step < items.len() && in_run(&items[known + step]) {
+        known += step;
+        step *= 2;
+    }
+    let limit = (known + step).min(items.len());
+    known + 1 + items[known + 1..limit].partition_point(in_run)
 }
 
 /// The root of the trie holding exactly `entries`, which must be sorted by key with no
@@ -146,7 +163,7 @@ where
     let mut rest = entries;
     while !rest.is_empty() {
         let n = nibble(rest[0].0.as_ref(), 0);
-        let end = rest.partition_point(|(k, _)| nibble(k.as_ref(), 0) <= n);
+        let end = run_end(rest, 0, n);
         groups.push((n, &rest[..end]));
         rest = &rest[end..];
     }
@@ -198,4 +215,26 @@ where
     }
     deduped.retain(|(_, v)| !v.as_ref().is_empty());
     ordered_root(&deduped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_end_where_the_nibble_changes() {
+        // Runs of every length from 1 to 40 at nibble 1 (the second, low nibble of byte 0),
+        // each followed by a different nibble, and a last run reaching the end of the slice.
+        for run in 1..=40usize {
+            let mut items: Vec<([u8; 1], ())> = vec![([0x07], ()); run];
+            for tail in [0usize, 1, 7] {
+                items.truncate(run);
+                items.extend(std::iter::repeat_n(([0x08], ()), tail));
+                assert_eq!(run_end(&items, 1, 7), run, "run {run}, tail {tail}");
+                if tail > 0 {
+                    assert_eq!(run_end(&items[run..], 1, 8), tail, "tail {tail}");
+                }
+            }
+        }
+    }
 }
