@@ -15,12 +15,16 @@ pub fn unpack(bytes: &[u8]) -> Vec<u8> {
 
 /// [`unpack`] without a heap allocation for keys of up to 32 bytes (the common case).
 pub(crate) fn unpack_small(bytes: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
-    let mut out = smallvec::SmallVec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(b >> 4);
-        out.push(b & 0x0f);
+    if bytes.len() > 32 {
+        return unpack(bytes).into();
     }
-    out
+    // Filled in place: pushing nibble by nibble checked the capacity 64 times per key.
+    let mut nibbles = [0u8; 64];
+    for (pair, b) in nibbles.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = b >> 4;
+        pair[1] = b & 0x0f;
+    }
+    smallvec::SmallVec::from_buf_and_len(nibbles, bytes.len() * 2)
 }
 
 /// The nibble at `index` of the packed key `bytes`, if the key is that long (no unpacking).
@@ -143,6 +147,18 @@ mod tests {
             assert_eq!(&out[..], *encoded);
             assert_eq!(hex_prefix_len(nibbles.len()), encoded.len());
             assert_eq!(hex_prefix_decode(encoded), Some((nibbles.to_vec(), *leaf)));
+        }
+    }
+
+    #[test]
+    fn small_and_large_keys_unpack_alike() {
+        for len in [0usize, 1, 31, 32, 33, 70] {
+            let key: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(29) ^ 0xa5).collect();
+            assert_eq!(
+                unpack_small(&key).as_slice(),
+                unpack(&key).as_slice(),
+                "{len} bytes"
+            );
         }
     }
 

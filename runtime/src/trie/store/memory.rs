@@ -41,11 +41,12 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Runs `operation` on the tables, all or nothing: if it fails, its changes are undone,
-    /// newest first.
+    /// newest first. Operations do not nest: a nested one would replace the outer undo log.
     fn all_or_nothing<R>(
         &mut self,
         operation: impl FnOnce(&mut Self) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        debug_assert!(self.undo.is_none(), "store operations do not nest");
         self.undo = Some(Vec::new());
         let result = operation(self);
         let undo = self.undo.take().unwrap_or_default();
