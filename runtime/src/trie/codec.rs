@@ -50,7 +50,7 @@ impl NodeRef {
         }
     }
 
-    pub(crate) fn hash(hash: Hash) -> Self {
+    pub(crate) const fn hash(hash: Hash) -> Self {
         Self {
             len: 32,
             bytes: hash,
@@ -162,28 +162,42 @@ pub(crate) fn encode_extension(path: &[u8], child: &NodeRef, out: &mut Vec<u8>) 
     child.write(out);
 }
 
-/// Appends the RLP of a branch node `[c0, ..., c15, value]`.
+/// Appends the RLP of a branch node `[c0, ..., c15, value]` (`None` for an empty child).
 pub(crate) fn encode_branch(
-    children: &[Option<NodeRef>; 16],
+    children: [Option<&NodeRef>; 16],
     value: Option<&[u8]>,
     out: &mut Vec<u8>,
 ) {
-    let children_len: usize = children
-        .iter()
-        .map(|c| c.as_ref().map_or(1, NodeRef::encoded_len))
-        .sum();
+    // The children go to a buffer on the stack first (at most 16 x 33 bytes), so the list
+    // header can be written before them without a first pass over the slots, and the output
+    // grows once instead of once per child.
+    let mut body = [0u8; 16 * 33];
+    let mut len = 0;
+    for child in children {
+        match child {
+            Some(c) if c.is_hash() => {
+                body[len] = EMPTY_STRING_CODE + 32;
+                body[len + 1..len + 33].copy_from_slice(&c.bytes);
+                len += 33;
+            }
+            Some(c) => {
+                let inline = c.as_slice();
+                body[len..len + inline.len()].copy_from_slice(inline);
+                len += inline.len();
+            }
+            None => {
+                body[len] = EMPTY_STRING_CODE;
+                len += 1;
+            }
+        }
+    }
     let value_len = value.map_or(1, |v| v.length());
     Header {
         list: true,
-        payload_length: children_len + value_len,
+        payload_length: len + value_len,
     }
     .encode(out);
-    for child in children {
-        match child {
-            Some(c) => c.write(out),
-            None => out.push(EMPTY_STRING_CODE),
-        }
-    }
+    out.extend_from_slice(&body[..len]);
     match value {
         Some(v) => v.encode(out),
         None => out.push(EMPTY_STRING_CODE),
@@ -375,7 +389,11 @@ mod tests {
         children[3] = Some(hashed);
         children[9] = Some(inline);
         let mut out = Vec::new();
-        encode_branch(&children, Some(b"v"), &mut out);
+        encode_branch(
+            children.each_ref().map(Option::as_ref),
+            Some(b"v"),
+            &mut out,
+        );
         match decode_node(&out).unwrap() {
             Decoded::Branch { children: c, value } => {
                 assert_eq!(c[3], ChildRef::Hash(*hashed.as_hash().unwrap()));

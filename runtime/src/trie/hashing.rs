@@ -310,18 +310,19 @@ impl Collect<'_> {
 pub(crate) fn encode_current(node: &Node, out: &mut Vec<u8>) {
     // Invariant: callers hash the tree first, so every non-empty child has a cached reference;
     // the fallback is never used.
-    let child_ref = |c: &Slot| c.cache.unwrap_or_else(|| NodeRef::hash(EMPTY_ROOT));
+    const MISSING: NodeRef = NodeRef::hash(EMPTY_ROOT);
+    fn child_ref(c: &Slot) -> &NodeRef {
+        c.cache.as_ref().unwrap_or(&MISSING)
+    }
     match node {
         Node::Leaf(leaf) => encode_leaf(&leaf.path, &leaf.value, out),
-        Node::Extension(ext) => encode_extension(&ext.path, &child_ref(&ext.child), out),
+        Node::Extension(ext) => encode_extension(&ext.path, child_ref(&ext.child), out),
         Node::Branch(branch) => {
-            let mut refs = [None; 16];
-            for (r, c) in refs.iter_mut().zip(&branch.children) {
-                if !c.is_empty() {
-                    *r = Some(child_ref(c));
-                }
-            }
-            encode_branch(&refs, branch.value.as_deref(), out);
+            let children = branch
+                .children
+                .each_ref()
+                .map(|c| (!c.is_empty()).then(|| child_ref(c)));
+            encode_branch(children, branch.value.as_deref(), out);
         }
     }
 }

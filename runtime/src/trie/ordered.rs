@@ -80,7 +80,11 @@ impl Builder {
     ) -> NodeRef {
         let (children, value) = self.children(items, depth, |b, group, d| b.node(group, d));
         self.buf.clear();
-        encode_branch(&children, value, &mut self.buf);
+        encode_branch(
+            children.each_ref().map(Option::as_ref),
+            value,
+            &mut self.buf,
+        );
         NodeRef::of_encoding(&self.buf)
     }
 
@@ -193,7 +197,7 @@ where
         }
     });
     let mut buf = Vec::with_capacity(600);
-    encode_branch(&children, None, &mut buf);
+    encode_branch(children.each_ref().map(Option::as_ref), None, &mut buf);
     NodeRef::of_encoding(&buf).node_hash()
 }
 
