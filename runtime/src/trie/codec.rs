@@ -88,7 +88,7 @@ impl NodeRef {
 
     fn write(&self, out: &mut Vec<u8>) {
         if self.is_hash() {
-            // A fixed-size copy: the compiler moves the 32 bytes without calling memcpy.
+            // The whole array, so the copy has a length known at compile time.
             out.push(EMPTY_STRING_CODE + 32);
             out.extend_from_slice(&self.bytes);
         } else {
@@ -362,8 +362,8 @@ mod tests {
 
     #[test]
     fn leaves_of_key_suffixes_encode_like_unpacked_paths() {
-        // 33 bytes: a key whose leaf encodes to 55 bytes and more (a long-list header) for the
-        // first nibbles, and to fewer further down; values short and long.
+        // Every starting nibble, odd and even, of a 33-byte key; a 1-byte value keeps the leaf
+        // under 56 bytes (a one-byte list header) and a 40-byte value takes it over (a longer one).
         let key: Vec<u8> = (0..33u8).map(|i| i.wrapping_mul(37)).collect();
         let nibbles = super::super::nibbles::unpack(&key);
         for value in [&b"v"[..], &[9; 40]] {
