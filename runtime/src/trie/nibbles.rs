@@ -63,14 +63,23 @@ pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
+/// The first byte of a hex-prefix encoding: the leaf and odd-length flags, and the first nibble
+/// when the number of nibbles is odd.
+fn hex_prefix_head(leaf: bool, odd_first: Option<u8>) -> u8 {
+    let flag = if leaf { 0x20 } else { 0x00 };
+    match odd_first {
+        Some(nibble) => flag | 0x10 | (nibble & 0x0f),
+        None => flag,
+    }
+}
+
 /// Hex-prefix encodes `nibbles`, flagging a leaf (terminator) or an extension.
 pub fn hex_prefix_encode(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
-    let flag = if leaf { 0x20 } else { 0x00 };
     let rest = if nibbles.len() % 2 == 1 {
-        out.push(flag | 0x10 | (nibbles[0] & 0x0f));
+        out.push(hex_prefix_head(leaf, Some(nibbles[0])));
         &nibbles[1..]
     } else {
-        out.push(flag);
+        out.push(hex_prefix_head(leaf, None));
         nibbles
     };
     for pair in rest.chunks_exact(2) {
@@ -82,12 +91,11 @@ pub fn hex_prefix_encode(nibbles: &[u8], leaf: bool, out: &mut Vec<u8>) {
 /// bytes as [`hex_prefix_encode`] of those nibbles, copied rather than unpacked and repacked
 /// (a suffix stays aligned to bytes whatever `from` is). `from` is at most `2 * key.len()`.
 pub(crate) fn hex_prefix_encode_suffix(key: &[u8], from: usize, leaf: bool, out: &mut Vec<u8>) {
-    let flag = if leaf { 0x20 } else { 0x00 };
     if from % 2 == 1 {
-        out.push(flag | 0x10 | (key[from / 2] & 0x0f));
+        out.push(hex_prefix_head(leaf, Some(key[from / 2])));
         out.extend_from_slice(&key[from / 2 + 1..]);
     } else {
-        out.push(flag);
+        out.push(hex_prefix_head(leaf, None));
         out.extend_from_slice(&key[from / 2..]);
     }
 }
