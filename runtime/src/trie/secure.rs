@@ -40,7 +40,13 @@ impl<S: NodeStore> SecureTrie<S> {
 
     /// The value under `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TrieError> {
-        self.inner.get(&keccak256(key))
+        self.get_hashed(&keccak256(key))
+    }
+
+    /// The value under the key whose keccak-256 is `hashed_key`: for callers that keep the
+    /// hashes of the keys they use often, so that each is hashed once.
+    pub fn get_hashed(&self, hashed_key: &Hash) -> Result<Option<Vec<u8>>, TrieError> {
+        self.inner.get(hashed_key)
     }
 
     /// Sets `key` to `value` (empty deletes).
@@ -58,7 +64,15 @@ impl<S: NodeStore> SecureTrie<S> {
             .iter()
             .map(|(k, v)| (keccak256(k.as_ref()), v.as_ref()))
             .collect();
-        self.inner.insert_batch(&hashed)
+        self.insert_batch_hashed(&hashed)
+    }
+
+    /// [`SecureTrie::insert_batch`] with each key given by its keccak-256.
+    pub fn insert_batch_hashed<V: AsRef<[u8]>>(
+        &mut self,
+        entries: &[(Hash, V)],
+    ) -> Result<(), TrieError> {
+        self.inner.insert_batch(entries)
     }
 
     /// Removes `key`; returns whether it was present.
