@@ -3,9 +3,8 @@
 //! bloom, the transactions and receipts roots (tries keyed by `rlp(index)`), and the EIP-1559
 //! base-fee update rule.
 
-use std::collections::HashMap;
-
 use alloy_rlp::{Encodable, Header as RlpHeader};
+use foldhash::HashMap;
 use tally_runtime::exec::{Receipt, Status};
 use tally_runtime::rlp::{encode_list, trim_leading_zeros};
 use tally_runtime::state::Log;

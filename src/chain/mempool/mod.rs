@@ -106,8 +106,9 @@ pub use selection::Selection;
 pub use types::*;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
+use foldhash::HashMap;
 use tally_runtime::{H160, H256, U256};
 
 /// Rank in the selection: higher tip first, then earlier arrival.
@@ -185,7 +186,7 @@ impl<T> Mempool<T> {
             base_fee,
             next_seq: 0,
             senders: BTreeMap::new(),
-            by_hash: HashMap::new(),
+            by_hash: HashMap::default(),
             ready: BTreeMap::new(),
             tails: BTreeMap::new(),
             pending: 0,
