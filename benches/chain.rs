@@ -4,8 +4,10 @@
 //! the state root and commits the block durably to redb; once one block after another, once
 //! the chain's work alone (senders recovered untimed), once pipelined as the node runs (the
 //! next batch's senders recovered while the chain mines the current one), and pipelined on a
-//! chain that keeps only its last 16 states (pruning in each block's write). Run with
-//! `cargo bench --bench chain`.
+//! chain that keeps only its last 16 states (pruning in each block's write). Each pipelined
+//! measurement is paired with recovery alone of the same batches just before it, and the
+//! pipelined throughput's share of recovery alone's is printed from those pairs at the end.
+//! Run with `cargo bench --bench chain`.
 
 use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
@@ -163,32 +165,78 @@ fn mine_recovered(chain: &mut Chain, decoded: Vec<Result<SignedTransaction, TxDe
 
 /// Blocks of 1,000 transfers as the node mines them: senders are recovered (on every core)
 /// for the next batch while the chain pools, executes and commits the current one.
-fn pipelined(b: &mut Bencher<'_>, setup: &mut Setup, threads: usize) {
+///
+/// Each measurement first recovers the same batches alone, on every core, and keeps that
+/// time with the pipelined one in `pairs`: the two run back to back, so both see the
+/// machine in the same state (on shared machines its speed drifts between benchmarks run
+/// minutes apart by more than the margins compared here).
+fn pipelined(
+    b: &mut Bencher<'_>,
+    setup: &mut Setup,
+    threads: usize,
+    pairs: &mut Vec<(Duration, Duration)>,
+) {
     b.iter_custom(|iters| {
         // Signing is the wallet's work: not timed. One batch more than measured: the pipeline
         // fills on it, and the clock starts when its block is committed, with the next batch's
         // recovery already under way, as in a node that has been running.
         let batches: Vec<Vec<Vec<u8>>> = (0..=iters).map(|_| setup.transfers()).collect();
-        let chain = &mut setup.chain;
-        let mut start = Instant::now();
-        std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel(1);
-            scope.spawn(move || {
-                for raw in &batches {
-                    if send.send(recover_senders_parallel(raw, threads)).is_err() {
-                        break;
-                    }
-                }
-            });
-            for (i, decoded) in receive.into_iter().enumerate() {
-                mine_recovered(chain, decoded);
-                if i == 0 {
-                    start = Instant::now();
+        let start = Instant::now();
+        for raw in &batches[1..] {
+            std::hint::black_box(recover_senders_parallel(raw, threads));
+        }
+        let alone = start.elapsed();
+        let piped = run_pipeline(&mut setup.chain, batches, threads);
+        pairs.push((alone, piped));
+        piped
+    })
+}
+
+/// Mines every batch, recovering the next one's senders meanwhile; the time from the first
+/// block's commit to the last one's.
+fn run_pipeline(chain: &mut Chain, batches: Vec<Vec<Vec<u8>>>, threads: usize) -> Duration {
+    let mut start = Instant::now();
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for raw in &batches {
+                if send.send(recover_senders_parallel(raw, threads)).is_err() {
+                    break;
                 }
             }
         });
-        start.elapsed()
-    })
+        for (i, decoded) in receive.into_iter().enumerate() {
+            mine_recovered(chain, decoded);
+            if i == 0 {
+                start = Instant::now();
+            }
+        }
+    });
+    start.elapsed()
+}
+
+/// Prints the pipelined throughput as a share of recovery alone's, from the back-to-back
+/// measurements of [`pipelined`]: over all of them (each weighted by its batches), and the
+/// range of single measurements.
+fn report_shares(name: &str, pairs: &[(Duration, Duration)]) {
+    let alone: Duration = pairs.iter().map(|(alone, _)| *alone).sum();
+    let piped: Duration = pairs.iter().map(|(_, piped)| *piped).sum();
+    let mut shares: Vec<f64> = pairs
+        .iter()
+        .map(|(alone, piped)| alone.as_secs_f64() / piped.as_secs_f64())
+        .collect();
+    shares.sort_by(f64::total_cmp);
+    let (Some(least), Some(most)) = (shares.first(), shares.last()) else {
+        return;
+    };
+    println!(
+        "{name}: throughput {:.1}% of recovery alone measured back to back \
+         ({} measurements, each {:.1}% to {:.1}%)",
+        100.0 * alone.as_secs_f64() / piped.as_secs_f64(),
+        shares.len(),
+        100.0 * least,
+        100.0 * most,
+    );
 }
 
 fn end_to_end(c: &mut Criterion) {
@@ -242,16 +290,20 @@ fn end_to_end(c: &mut Criterion) {
             total
         })
     });
+    let mut pairs = Vec::new();
     group.bench_function("signed_token_transfers_x1000/pipelined", |b| {
-        pipelined(b, &mut setup, threads)
+        pipelined(b, &mut setup, threads, &mut pairs)
     });
     drop(setup);
     let mut pruned = Setup::new(NonZeroU64::new(16));
+    let mut pruned_pairs = Vec::new();
     group.bench_function(
         "signed_token_transfers_x1000/pipelined_keeping_16_states",
-        |b| pipelined(b, &mut pruned, threads),
+        |b| pipelined(b, &mut pruned, threads, &mut pruned_pairs),
     );
     group.finish();
+    report_shares("pipelined", &pairs);
+    report_shares("pipelined_keeping_16_states", &pruned_pairs);
 }
 
 criterion_group!(benches, end_to_end);
