@@ -29,12 +29,18 @@ pub(crate) fn unpack_small(bytes: &[u8]) -> smallvec::SmallVec<[u8; 64]> {
 
 /// The nibble at `index` of the packed key `bytes`, if the key is that long (no unpacking).
 pub(crate) fn nibble_at(bytes: &[u8], index: usize) -> Option<usize> {
-    let byte = *bytes.get(index / 2)?;
-    Some(usize::from(if index.is_multiple_of(2) {
+    (index / 2 < bytes.len()).then(|| usize::from(nibble(bytes, index)))
+}
+
+/// The nibble at `index` of the packed key `bytes`, for callers that know the key is that long
+/// (it panics otherwise).
+pub(crate) fn nibble(bytes: &[u8], index: usize) -> u8 {
+    let byte = bytes[index / 2];
+    if index.is_multiple_of(2) {
         byte >> 4
     } else {
         byte & 0x0f
-    }))
+    }
 }
 
 /// Packs an even number of nibbles back into bytes. Returns `None` for an odd count.

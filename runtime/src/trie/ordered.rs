@@ -5,19 +5,10 @@
 use super::codec::{
     encode_branch, encode_extension, encode_leaf_of_key_suffix, Hash, NodeRef, EMPTY_ROOT,
 };
+use super::nibbles::nibble;
 
 /// Below this many entries the root is computed on the calling thread only.
 const PARALLEL_MIN: usize = 50_000;
-
-/// Nibble `i` of `key`.
-fn nibble(key: &[u8], i: usize) -> u8 {
-    let b = key[i / 2];
-    if i.is_multiple_of(2) {
-        b >> 4
-    } else {
-        b & 0x0f
-    }
-}
 
 /// Number of nibbles `a` and `b` share, starting at nibble `from` (both longer than `from`).
 fn shared_nibbles(a: &[u8], b: &[u8], from: usize) -> usize {
