@@ -5,7 +5,7 @@
 //! node serving it over Ethereum JSON-RPC ([`node`]), the `tally` command-line interface
 //! ([`cli`]), and the in-process test harness for contracts ([`testing`]). [`eth`] bridges
 //! the runtime's types and Ethereum's (`alloy`). With the `fuzzing` feature it also holds the
-//! bodies of the fuzz targets ([`fuzzing`]).
+//! bodies of the fuzz targets (`fuzzing`).
 
 pub mod chain;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! The Ethereum-compatible Merkle-Patricia trie: [`Trie`] and [`SecureTrie`], proofs
-//! ([`verify_proof`]) and node stores ([`store::MemoryStore`], [`store::redb::RedbStore`]).
+//! ([`verify_proof`]) and node stores ([`MemoryStore`], [`store::redb::RedbStore`]).
 
 mod codec;
 mod edit;

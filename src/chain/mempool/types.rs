@@ -13,7 +13,7 @@ pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = crate::chain::genesis::DEV_GAS_LIMIT;
 /// Default of [`PoolConfig::price_bump_percent`].
 pub const DEFAULT_PRICE_BUMP_PERCENT: u64 = 10;
 
-/// Limits and thresholds of a [`Mempool`].
+/// Limits and thresholds of a [`Mempool`](super::Mempool).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolConfig {
     /// Most transactions held in total (rule 6).
@@ -127,7 +127,7 @@ pub struct Removed<T> {
     pub reason: RemovalReason,
 }
 
-/// The result of a successful [`Mempool::insert`].
+/// The result of a successful [`Mempool::insert`](super::Mempool::insert).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inserted<T> {
     /// Whether the new transaction is pending or queued.

@@ -1,5 +1,5 @@
-//! The JSON-RPC methods: Ethereum's (`eth_*`, `net_*`, `web3_*`, in [`eth`] and [`block`]),
-//! the development methods anvil users know ([`dev`]) and Tally's own ([`tally`]).
+//! The JSON-RPC methods: Ethereum's (`eth_*`, `net_*`, `web3_*`, in `eth` and `block`),
+//! the development methods anvil users know (`dev`) and Tally's own (`tally`).
 //!
 //! Every method is a plain function from the [`NodeState`] and its parameters to a JSON value
 //! or an [`RpcError`]. The chain sits behind one lock: a request holds it for as long as it

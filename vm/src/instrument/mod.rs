@@ -3,9 +3,9 @@
 //! The rewritten module carries two extra mutable globals, exported for the host:
 //! - `__tally_gas` (i64): gas remaining. Each function copies it into a local on entry (so the
 //!   hot counter lives in a register), charges each straight-line segment of code *before* it
-//!   runs ([`plan`] says where), checks the counter on every loop iteration and when an entry
-//!   point returns, and writes it back before calls and returns. Running out stores the negative balance into the
-//!   global and traps, which the VM reports as out of gas.
+//!   runs (`plan` says where), checks the counter on every loop iteration and when an entry
+//!   point returns, and writes it back before calls and returns. Running out stores the
+//!   negative balance into the global and traps, which the VM reports as out of gas.
 //! - `__tally_stack` (i32): stack units remaining. Each function takes its static frame cost
 //!   (`FRAME_OVERHEAD` + params + locals + maximum operand stack height) on entry and gives it
 //!   back on exit; going below zero traps, reported as stack exhausted. The budget is therefore
@@ -103,7 +103,7 @@ pub(super) struct Injected<'s> {
     max_memory_pages: u32,
 }
 
-/// Rewrites `wasm` (already accepted by [`crate::validate`]) for metered execution under
+/// Rewrites `wasm` (already accepted by [`crate::validate()`]) for metered execution under
 /// `schedule`, with memory growth capped at `max_memory_pages`.
 pub fn instrument(
     wasm: &[u8],

@@ -1,7 +1,7 @@
 //! In-memory [`NodeStore`] for tests, the harness and purely in-memory tries. Same layout and
 //! pruning semantics as the redb backend, kept in ordered maps. Like the redb backend's
 //! transactions, a write, prune or rewind that fails halfway (on a corrupt record) leaves the
-//! store as it was: its changes are undone ([`Inner::all_or_nothing`]).
+//! store as it was: its changes are undone (`Inner::all_or_nothing`).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
