@@ -221,19 +221,20 @@ fn run_pipeline(chain: &mut Chain, batches: Vec<Vec<Vec<u8>>>, threads: usize) -
 fn report_shares(name: &str, pairs: &[(Duration, Duration)]) {
     let alone: Duration = pairs.iter().map(|(alone, _)| *alone).sum();
     let piped: Duration = pairs.iter().map(|(_, piped)| *piped).sum();
-    let mut shares: Vec<f64> = pairs
-        .iter()
-        .map(|(alone, piped)| alone.as_secs_f64() / piped.as_secs_f64())
-        .collect();
-    shares.sort_by(f64::total_cmp);
-    let (Some(least), Some(most)) = (shares.first(), shares.last()) else {
+    if pairs.is_empty() {
         return;
-    };
+    }
+    let shares = pairs
+        .iter()
+        .map(|(alone, piped)| alone.as_secs_f64() / piped.as_secs_f64());
+    let (least, most) = shares.fold((f64::INFINITY, 0.0f64), |(least, most), share| {
+        (least.min(share), most.max(share))
+    });
     println!(
         "{name}: throughput {:.1}% of recovery alone measured back to back \
          ({} measurements, each {:.1}% to {:.1}%)",
         100.0 * alone.as_secs_f64() / piped.as_secs_f64(),
-        shares.len(),
+        pairs.len(),
         100.0 * least,
         100.0 * most,
     );

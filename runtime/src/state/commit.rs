@@ -29,15 +29,16 @@ impl<S: NodeStore + Clone> WorldState<S> {
             };
             cached.dirty = false;
             let mut slots = std::mem::take(&mut cached.dirty_slots);
+            let mut storage_root = None;
             if !slots.is_empty() {
                 slots.sort_unstable();
-                let root = self.write_slots(&address, &slots)?;
+                storage_root = Some(self.write_slots(&address, &slots)?);
                 self.uncommitted_storage.insert(address);
-                if let Some(account) = self.cached(&address)?.account.as_mut() {
-                    account.storage_root = root;
-                }
             }
             let cached = self.cached(&address)?;
+            if let (Some(root), Some(account)) = (storage_root, cached.account.as_mut()) {
+                account.storage_root = root;
+            }
             let account = cached.account.map(|a| a.encode()).unwrap_or_default();
             accounts.push((cached.hashed_address, account));
         }

@@ -308,10 +308,10 @@ impl<S: NodeStore + Clone> WorldState<S> {
 
     fn storage_trie(&mut self, address: &H160) -> Result<&mut SecureTrie<S>, StateError> {
         if !self.storage_tries.contains_key(address) {
-            let expected = self
-                .account(address)?
-                .map_or(H256(EMPTY_ROOT), |a| a.storage_root);
-            let namespace = keccak256(&address.0);
+            let cached = self.cached(address)?;
+            let expected = cached.account.map_or(H256(EMPTY_ROOT), |a| a.storage_root);
+            // A storage trie's namespace is keccak(address), kept since the account was loaded.
+            let namespace = cached.hashed_address;
             let mut trie = match self.version {
                 Some(version) if expected.0 != EMPTY_ROOT => {
                     SecureTrie::open(self.store.clone(), namespace, version)?

@@ -109,11 +109,6 @@ impl<S: NodeStore> SecureTrie<S> {
     pub fn inner(&self) -> &Trie<S> {
         &self.inner
     }
-
-    /// Mutable access to the underlying trie.
-    pub fn inner_mut(&mut self) -> &mut Trie<S> {
-        &mut self.inner
-    }
 }
 
 /// Verifies a [`SecureTrie`] proof for the unhashed `key`.

@@ -4,8 +4,9 @@
 //! transactions ([`PoolTx`] plus an opaque payload `T`, typically the signed transaction) together
 //! with the sender's current account state, and the block builder asks it for the best
 //! transactions in order ([`Mempool::best`]). There is no I/O, no clock and no signature check
-//! here, and no hash-map iteration order reaches any output: every collection is a `BTreeMap`,
-//! `BTreeSet` or a heap with a total order.
+//! here, and no hash-map iteration order reaches any output: every collection that is iterated
+//! is a `BTreeMap`, `BTreeSet` or a heap with a total order; the one hash map (transactions by
+//! hash) is only looked up.
 //!
 //! # Terms
 //!
