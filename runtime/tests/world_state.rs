@@ -9,8 +9,8 @@ use alloy_primitives::{Address, B256, U256 as AU256};
 use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
 use alloy_trie::TrieAccount;
 use support::*;
-use tally_runtime::state::{Log, WorldState};
-use tally_runtime::trie::{keccak256, MemoryStore};
+use tally_runtime::state::{encode_storage_value, Log, WorldState};
+use tally_runtime::trie::{keccak256, MemoryStore, SecureTrie};
 use tally_runtime::{H160, H256, U256};
 
 /// A small deterministic state: balances, nonces, code and storage (some slots cleared).
@@ -106,6 +106,25 @@ fn a_committed_state_reopens_identically_and_old_versions_stay_readable() {
     assert_eq!(
         v1.balance(&addr(7)).unwrap(),
         U256::from(7) * U256::exp10(18)
+    );
+}
+
+/// The store layout a restart depends on: a contract's storage trie is written under the
+/// namespace keccak(address), so a database written before reopens to the same storage.
+#[test]
+fn a_contracts_storage_trie_is_stored_under_the_keccak_of_its_address() {
+    let store = MemoryStore::new();
+    let mut state = WorldState::new(store.clone());
+    populate(&mut state);
+    state.commit(1).unwrap();
+
+    let contract = addr(10);
+    let account = state.account(&contract).unwrap().unwrap();
+    let mut storage = SecureTrie::open(store, keccak256(&contract.0), 1).unwrap();
+    assert_eq!(storage.root(), account.storage_root.0);
+    assert_eq!(
+        storage.get(&word(3).0).unwrap(),
+        Some(encode_storage_value(&word(3001)))
     );
 }
 
